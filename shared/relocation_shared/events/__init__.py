@@ -1,0 +1,10 @@
+"""Events: the envelope, the catalog, and every service's payload models.
+
+Importing this package registers every payload model in `CATALOG`.
+"""
+
+from relocation_shared.events import employment, governance
+from relocation_shared.events.catalog import CATALOG
+from relocation_shared.events.envelope import Catalog, Envelope, EventPayload, InvalidEvent
+
+__all__ = ["CATALOG", "Catalog", "Envelope", "EventPayload", "InvalidEvent", "employment", "governance"]

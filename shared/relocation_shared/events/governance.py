@@ -1,0 +1,50 @@
+"""Events of the governance service (the registry): topic relocation.governance."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from relocation_shared.events.catalog import CATALOG
+from relocation_shared.events.envelope import EventPayload
+from relocation_shared.events.vocab import HouseholdKind, Sex
+from relocation_shared.topics import GOVERNANCE
+
+
+@CATALOG.event("governance.household_registered", version=1, topic=GOVERNANCE)
+class HouseholdRegistered(EventPayload):
+    household_id: str
+    kind: HouseholdKind
+    community_code: str
+    grid_code: str
+    building_code: str
+    room: str | None = None
+    registered_on: date
+
+
+@CATALOG.event("governance.resident_registered", version=1, topic=GOVERNANCE)
+class ResidentRegistered(EventPayload):
+    resident_id: str
+    household_id: str
+    household_kind: HouseholdKind
+    name_masked: str
+    national_id_masked: str
+    sex: Sex
+    birth_year: int = Field(ge=1900, le=2100)
+    labour_capacity: bool
+
+
+@CATALOG.event("governance.resident_updated", version=1, topic=GOVERNANCE)
+class ResidentUpdated(EventPayload):
+    resident_id: str
+    household_id: str
+    labour_capacity: bool
+
+
+@CATALOG.event("governance.resident_moved_out", version=1, topic=GOVERNANCE)
+class ResidentMovedOut(EventPayload):
+    resident_id: str
+    household_id: str
+    moved_out_on: date
+    reason: str

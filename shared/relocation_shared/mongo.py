@@ -1,0 +1,34 @@
+"""MongoDB through PyMongo's async API, and the unit of work that writes state and outbox together."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient, WriteConcern
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.read_concern import ReadConcern
+
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+
+def make_client(uri: str, *, app_name: str) -> AsyncMongoClient[Doc]:
+    return AsyncMongoClient(uri, tz_aware=True, appname=app_name, uuidRepresentation="standard")
+
+
+async def in_transaction(client: AsyncMongoClient[Doc], fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+    """Run `fn` in a multi-document transaction, retried by the driver on transient errors
+    (write conflicts, elections). `fn` may run more than once, so it must be free of side
+    effects outside the session."""
+    async with client.start_session() as session:
+        return await session.with_transaction(
+            fn,
+            read_concern=ReadConcern("snapshot"),
+            write_concern=WriteConcern("majority"),
+        )
+
+
+async def ping(db: AsyncDatabase[Doc]) -> None:
+    await db.command("ping")

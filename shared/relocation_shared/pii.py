@@ -1,0 +1,111 @@
+"""Personal data: national ID numbers (居民身份证号码, GB 11643) and mobile phone numbers.
+
+A national ID is never stored, logged, published or returned whole. Services keep a keyed
+hash (HMAC-SHA256, for uniqueness and look-up) and a masked form (for people to recognise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+# Anything that looks like an 18-character ID number or a mainland mobile number, in free text.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+class InvalidNationalId(ValueError):
+    """The text is not a valid 18-character national ID number."""
+
+
+@dataclass(frozen=True)
+class NationalId:
+    """A validated national ID number. Its `repr` and `str` never show the whole number."""
+
+    _value: str
+
+    @property
+    def region_code(self) -> str:
+        return self._value[:6]
+
+    @property
+    def birth_date(self) -> date:
+        v = self._value
+        return date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+
+    @property
+    def sex(self) -> str:
+        """'male' or 'female', from the parity of the 17th digit."""
+        return "male" if int(self._value[16]) % 2 else "female"
+
+    @property
+    def masked(self) -> str:
+        return mask_national_id(self._value)
+
+    def keyed_hash(self, key: bytes) -> str:
+        return hmac.new(key, self._value.encode(), hashlib.sha256).hexdigest()
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"NationalId({self.masked})"
+
+
+def check_digit(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
+
+
+def parse_national_id(text: str) -> NationalId:
+    """Validate shape, birth date and the GB 11643 check digit; raise InvalidNationalId."""
+    value = text.strip().upper()
+    if not _ID_SHAPE.match(value):
+        raise InvalidNationalId("身份证号码应为18位,前17位为数字,末位为数字或X")
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError as exc:
+        raise InvalidNationalId("身份证号码中的出生日期无效") from exc
+    if born.year < 1900 or born > date.today():
+        raise InvalidNationalId("身份证号码中的出生日期无效")
+    if check_digit(value[:17]) != value[17]:
+        raise InvalidNationalId("身份证号码校验位错误")
+    return NationalId(value)
+
+
+def mask_national_id(value: str) -> str:
+    """Keep the first 6 (region) and last 4 characters: 520330********123X."""
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """138****5678."""
+    digits = value.strip()
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def keyed_hash(value: str, key: bytes) -> str:
+    return hmac.new(key, value.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def scrub(text: str) -> str:
+    """Mask every ID-number-like and mobile-number-like run in free text."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: m.group(1) + "********" + m.group(2), text)
+    return _PHONE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def contains_pii(text: str) -> bool:
+    return bool(_ID_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text))

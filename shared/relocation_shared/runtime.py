@@ -1,0 +1,135 @@
+"""What a service holds for its lifetime: the MongoDB client, the idempotent producer, the
+unit of work, the outbox relay and its consumers. Each service's main.py builds one in its
+lifespan; this keeps start-up and shut-down order the same everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from relocation_shared.auth import TokenVerifier
+from relocation_shared.consumer import EventConsumer, Handler
+from relocation_shared.events import CATALOG
+from relocation_shared.kafka import ensure_topics, kafka_ready, make_producer
+from relocation_shared.logging import get_logger
+from relocation_shared.mongo import Doc, make_client, ping
+from relocation_shared.outbox import OutboxRelay, UnitOfWork, ensure_outbox_indexes
+from relocation_shared.settings import ServiceSettings
+from relocation_shared.topics import DEAD_LETTER
+from relocation_shared.web import ReadinessCheck, health_router, install
+
+log = get_logger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.client: AsyncMongoClient[Doc] = make_client(settings.mongodb_uri, app_name=settings.service_name)
+        self.db: AsyncDatabase[Doc] = self.client[settings.mongodb_database]
+        self.producer: AIOKafkaProducer = make_producer(
+            settings.kafka_bootstrap_servers, client_id=settings.service_name
+        )
+        self.uow = UnitOfWork(self.client, self.db, producer=settings.service_name)
+        self.relay = OutboxRelay(
+            db=self.db,
+            producer=self.producer,
+            service=settings.service_name,
+            wake=self.uow.committed,
+            poll_seconds=settings.outbox_poll_seconds,
+            batch_size=settings.outbox_batch_size,
+        )
+        self.consumers: list[EventConsumer] = []
+
+    def consume(self, *, group_id: str, topics: list[str], handlers: dict[str, Handler]) -> EventConsumer:
+        unknown = set(handlers) - set(CATALOG.types)
+        if unknown:
+            raise ValueError(f"handlers for unknown event types: {sorted(unknown)}")
+        consumer = EventConsumer(
+            group_id=group_id,
+            topics=topics,
+            bootstrap=self.settings.kafka_bootstrap_servers,
+            uow=self.uow,
+            handlers=handlers,
+            dlq_producer=self.producer,
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    async def start(self, *, indexes: Callable[[AsyncDatabase[Doc]], Awaitable[None]] | None = None) -> None:
+        s = self.settings
+        await ping(self.db)
+        await ensure_outbox_indexes(self.db)
+        if indexes is not None:
+            await indexes(self.db)
+        if s.kafka_create_topics:
+            await ensure_topics(
+                s.kafka_bootstrap_servers,
+                [*CATALOG.topics(), DEAD_LETTER],
+                partitions=s.kafka_topic_partitions,
+                replication=s.kafka_replication_factor,
+            )
+        await self.producer.start()
+        self.relay.start()
+        for c in self.consumers:
+            await c.start()
+        log.info("service started", port=s.port)
+
+    async def stop(self) -> None:
+        for c in self.consumers:
+            await c.stop()
+        await self.relay.stop()
+        await self.producer.stop()
+        await self.client.close()
+
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        async def mongo() -> None:
+            await asyncio.wait_for(ping(self.db), timeout=2)
+
+        async def kafka() -> None:
+            if not await asyncio.wait_for(kafka_ready(self.producer, DEAD_LETTER), timeout=2):
+                raise RuntimeError("no partitions")
+
+        return {"mongodb": mongo, "kafka": kafka}
+
+
+def verifier_from(settings: ServiceSettings) -> TokenVerifier:
+    return TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        public_key=settings.jwt_public_key,
+        jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+def base_app(settings: ServiceSettings, *, title: str, description: str, lifespan: Any) -> FastAPI:
+    """A FastAPI app with the shared middleware and error handlers; health routes are added by
+    `add_health` once the runtime exists."""
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.verifier = verifier_from(settings)
+    install(app, max_body_bytes=settings.max_body_bytes)
+
+    def checks() -> dict[str, ReadinessCheck]:
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        if runtime is None:
+            return {"startup": _not_started}
+        return runtime.readiness()
+
+    app.include_router(health_router(checks))
+    return app
+
+
+async def _not_started() -> None:
+    raise RuntimeError("starting")
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)

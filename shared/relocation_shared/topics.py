@@ -1,0 +1,5 @@
+"""Kafka topic names: one per service, plus the dead-letter topic."""
+
+GOVERNANCE = "relocation.governance"
+EMPLOYMENT = "relocation.employment"
+DEAD_LETTER = "relocation.deadletter"

@@ -1,0 +1,199 @@
+"""Web plumbing every service shares: request ids and access logs, a body-size limit, errors
+as clear JSON naming the field (in Chinese, for the people who read them), /healthz, /readyz
+and /metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from relocation_shared.errors import DomainError
+from relocation_shared.ids import new_id
+from relocation_shared.logging import get_logger
+from relocation_shared.pii import scrub
+
+log = get_logger("http")
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["method", "route"])
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+_MESSAGES = {
+    "missing": "缺少必填字段",
+    "json_invalid": "JSON 格式错误",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短或为空",
+    "greater_than_equal": "数值过小",
+    "greater_than": "数值过小",
+    "less_than_equal": "数值过大",
+    "less_than": "数值过大",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文本",
+    "extra_forbidden": "不允许的字段",
+    "model_type": "应为 JSON 对象",
+    "list_type": "应为列表",
+    "too_long": "条目过多",
+    "too_short": "条目过少",
+    "value_error": "取值无效",
+}
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(errors: list[Any]) -> list[dict[str, str]]:
+    out = []
+    for err in errors:
+        kind = err.get("type", "")
+        msg = _MESSAGES.get(kind, "取值无效")
+        if kind == "value_error":
+            detail = str(err.get("ctx", {}).get("error", "")) or err.get("msg", "")
+            msg = scrub(detail) or msg
+        out.append({"field": _field(err.get("loc", ())), "message": msg})
+    return out
+
+
+def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if field:
+        body["field"] = field
+    body.update(extra)
+    return body
+
+
+class BodyLimit:
+    """Refuses bodies over `max_bytes` with 413 before the handler reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._too_large(send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        resp = JSONResponse(error_body("too_large", f"请求体过大(上限 {self.max_bytes} 字节)", "body"), status_code=413)
+        await resp({"type": "http"}, _empty_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def install(app: FastAPI, *, max_body_bytes: int) -> None:
+    """Middleware and error handlers."""
+
+    @app.middleware("http")
+    async def context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or new_id()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["x-request-id"] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - start
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(request.method, route, str(status)).inc()
+            LATENCY.labels(request.method, route).observe(elapsed)
+            if route not in ("/metrics", "/healthz", "/readyz"):
+                log.info("request", method=request.method, route=route, status=status, ms=round(elapsed * 1000, 1))
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.field, **{k: str(v) for k, v in exc.context.items()}),
+            status_code=exc.status_code,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(list(exc.errors()))
+        first = errors[0] if errors else {"field": "body", "message": "请求无效"}
+        return JSONResponse(
+            error_body("invalid", f"{first['field']}: {first['message']}", first["field"], errors=errors),
+            status_code=422,
+        )
+
+
+def health_router(checks: Callable[[], dict[str, ReadinessCheck]]) -> APIRouter:
+    """`checks` is called per request, so it may look up objects made after the app."""
+    router = APIRouter(tags=["运维"])
+
+    @router.get("/healthz", summary="进程存活")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="依赖(Kafka、MongoDB)可用")
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+        ok = True
+        for name, check in checks().items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:
+                ok = False
+                results[name] = f"unavailable: {type(exc).__name__}"
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": results}, status_code=200 if ok else 503
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
