@@ -6,8 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from relocation_shared.auth import CurrentPrincipal
-from relocation_shared.batch import BatchIn, BatchResult
 
 from employment_service.models import (
     EmploymentIn,
@@ -19,6 +17,8 @@ from employment_service.models import (
     TrainingIn,
 )
 from employment_service.service import EmploymentService
+from relocation_shared.auth import CurrentPrincipal
+from relocation_shared.batch import BatchIn, BatchResult
 
 
 def get_service(request: Request) -> EmploymentService:

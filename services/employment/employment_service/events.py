@@ -6,6 +6,7 @@ alerts reach consumers in the order they happened."""
 
 from __future__ import annotations
 
+from employment_service.service import EmploymentService
 from relocation_shared.consumer import Handler
 from relocation_shared.events.employment import (
     EmploymentEnded,
@@ -21,8 +22,6 @@ from relocation_shared.events.governance import (
     ResidentUpdated,
 )
 from relocation_shared.topics import EMPLOYMENT, GOVERNANCE
-
-from employment_service.service import EmploymentService
 
 TOPIC = EMPLOYMENT
 CONSUMED_TOPICS = [GOVERNANCE]

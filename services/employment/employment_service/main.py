@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from relocation_shared.logging import configure_logging
-from relocation_shared.runtime import Runtime, base_app, serve
 
 from employment_service.api import router
 from employment_service.config import Settings
 from employment_service.events import CONSUMED_TOPICS, handlers
 from employment_service.repository import EmploymentRepository, ensure_indexes
 from employment_service.service import EmploymentService
+from relocation_shared.logging import configure_logging
+from relocation_shared.runtime import Runtime, base_app, serve
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

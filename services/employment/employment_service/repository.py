@@ -95,5 +95,8 @@ class EmploymentRepository:
     async def insert_training(self, doc: Doc, session: Session) -> None:
         await self.db.trainings.insert_one(doc, session=session)
 
+    async def get_training(self, training_id: str) -> Doc | None:
+        return await self.db.trainings.find_one({"_id": training_id})
+
     async def resident_trainings(self, resident_id: str) -> list[Doc]:
         return await self.db.trainings.find({"resident_id": resident_id}).sort("completed_on", ASCENDING).to_list(None)

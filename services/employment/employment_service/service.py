@@ -9,6 +9,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from employment_service.models import (
+    EmploymentIn,
+    EndEmploymentIn,
+    HouseholdEmployment,
+    HouseholdLedger,
+    RosterResident,
+    Spell,
+    Training,
+    TrainingIn,
+)
+from employment_service.repository import Doc, EmploymentRepository
 from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -22,18 +33,6 @@ from relocation_shared.events.governance import (
 )
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx, UnitOfWork
-
-from employment_service.models import (
-    EmploymentIn,
-    EndEmploymentIn,
-    HouseholdEmployment,
-    HouseholdLedger,
-    RosterResident,
-    Spell,
-    Training,
-    TrainingIn,
-)
-from employment_service.repository import Doc, EmploymentRepository
 
 END_MOVED_OUT = "迁出"
 END_LABOUR_LOST = "丧失劳动能力"
@@ -68,7 +67,6 @@ class EmploymentService:
     async def _end_spell(self, tx: Tx, spell: Doc, *, ended_on: date, reason: str) -> None:
         await self.repo.close_spell(spell["_id"], ended_on=ended_on.isoformat(), reason=reason, session=tx.session)
         await self.repo.update_resident(spell["resident_id"], {"open_spell_id": None}, tx.session)
-        await self._adjust(tx, spell["household_id"], employed=-1, cause="employment_ended")
         tx.record(
             EmploymentEnded(
                 spell_id=spell["_id"],
@@ -84,6 +82,8 @@ class EmploymentService:
             area_path=spell["area_path"],
             aggregate_id=spell["household_id"],
         )
+        # the cause first, then the alert it may raise
+        await self._adjust(tx, spell["household_id"], employed=-1, cause="employment_ended")
 
     # roster, from the registry's events ------------------------------------
     async def on_household_registered(self, tx: Tx, env: Envelope, p: HouseholdRegistered) -> None:
@@ -187,7 +187,6 @@ class EmploymentService:
                     "recorded_by": principal.subject,
                 }
                 await self.repo.insert_spell(doc, tx.session)
-                await self._adjust(tx, resident["household_id"], employed=+1, cause="worker_employed")
                 tx.record(
                     WorkerEmployed(
                         spell_id=spell_id,
@@ -203,6 +202,7 @@ class EmploymentService:
                     area_path=resident["area_path"],
                     aggregate_id=resident["household_id"],
                 )
+                await self._adjust(tx, resident["household_id"], employed=+1, cause="worker_employed")
                 outcome.accept(index, spell_id)
             return outcome
 
@@ -257,7 +257,7 @@ class EmploymentService:
         self, *, principal: Principal, data: TrainingIn, correlation_id: str | None = None
     ) -> Training:
         outcome = await self._train(principal=principal, rows=[(0, data)], correlation_id=correlation_id)
-        doc = await self.repo.db.trainings.find_one({"_id": outcome.single()})
+        doc = await self.repo.get_training(outcome.single())
         assert doc is not None
         return Training.from_doc(doc)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from relocation_shared.auth import CurrentPrincipal
-from relocation_shared.batch import BatchIn, BatchResult
 
 from governance_service.models import (
     Area,
@@ -19,6 +17,8 @@ from governance_service.models import (
     ResidentUpdate,
 )
 from governance_service.service import GovernanceService
+from relocation_shared.auth import CurrentPrincipal
+from relocation_shared.batch import BatchIn, BatchResult
 
 
 def get_service(request: Request) -> GovernanceService:

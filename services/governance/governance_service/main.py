@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from relocation_shared.logging import configure_logging
-from relocation_shared.runtime import Runtime, base_app, serve
 
 from governance_service.api import router
 from governance_service.config import Settings
 from governance_service.repository import GovernanceRepository, ensure_indexes
 from governance_service.service import GovernanceService
+from relocation_shared.logging import configure_logging
+from relocation_shared.runtime import Runtime, base_app, serve
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
+
 from relocation_shared.areas import Level
 from relocation_shared.batch import Input
 from relocation_shared.events.vocab import HOUSEHOLD_KIND_LABELS, HouseholdKind, Sex

@@ -9,6 +9,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from governance_service.models import (
+    Area,
+    AreaIn,
+    Household,
+    HouseholdIn,
+    MoveOut,
+    Resident,
+    ResidentIn,
+    ResidentUpdate,
+    mask_name,
+)
+from governance_service.repository import Doc, GovernanceRepository
 from relocation_shared.areas import LEVELS, Level
 from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
@@ -23,19 +35,6 @@ from relocation_shared.ids import new_id
 from relocation_shared.logging import get_logger
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import keyed_hash, mask_phone, parse_national_id
-
-from governance_service.models import (
-    Area,
-    AreaIn,
-    Household,
-    HouseholdIn,
-    MoveOut,
-    Resident,
-    ResidentIn,
-    ResidentUpdate,
-    mask_name,
-)
-from governance_service.repository import Doc, GovernanceRepository
 
 log = get_logger(__name__)
 
