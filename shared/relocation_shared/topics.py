@@ -3,3 +3,5 @@
 GOVERNANCE = "relocation.governance"
 EMPLOYMENT = "relocation.employment"
 DEAD_LETTER = "relocation.deadletter"
+PROJECTS = "relocation.projects"
+NOTIFICATIONS = "relocation.notifications"

@@ -48,3 +48,25 @@ class ResidentMovedOut(EventPayload):
     household_id: str
     moved_out_on: date
     reason: str
+
+
+@CATALOG.event("governance.staff_assigned", version=1, topic=GOVERNANCE)
+class StaffAssigned(EventPayload):
+    """A cadre is made responsible for an area: a grid worker (网格员) for a grid, a building head
+    (楼栋长) for a building, a community cadre (社区干部) for a community, a county officer for a
+    county. `subject` is the user's id in the identity provider (the token's `sub`)."""
+
+    staff_id: str
+    subject: str
+    name_masked: str
+    role: str = Field(description="grid_worker / building_head / community_cadre / county_officer / city_officer")
+    area_code: str
+    area_level: str
+
+
+@CATALOG.event("governance.staff_unassigned", version=1, topic=GOVERNANCE)
+class StaffUnassigned(EventPayload):
+    staff_id: str
+    subject: str
+    role: str
+    area_code: str
