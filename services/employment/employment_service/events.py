@@ -10,6 +10,7 @@ from employment_service.service import EmploymentService
 from relocation_shared.consumer import Handler
 from relocation_shared.events.employment import (
     EmploymentEnded,
+    HouseholdLabourChanged,
     HouseholdZeroEmploymentCleared,
     HouseholdZeroEmploymentRaised,
     TrainingCompleted,
@@ -30,6 +31,7 @@ PUBLISHES = (
     WorkerEmployed,
     EmploymentEnded,
     TrainingCompleted,
+    HouseholdLabourChanged,
     HouseholdZeroEmploymentRaised,
     HouseholdZeroEmploymentCleared,
 )

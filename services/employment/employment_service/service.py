@@ -24,7 +24,12 @@ from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events import Envelope
-from relocation_shared.events.employment import EmploymentEnded, TrainingCompleted, WorkerEmployed
+from relocation_shared.events.employment import (
+    EmploymentEnded,
+    HouseholdLabourChanged,
+    TrainingCompleted,
+    WorkerEmployed,
+)
 from relocation_shared.events.governance import (
     HouseholdRegistered,
     ResidentMovedOut,
@@ -59,8 +64,20 @@ class EmploymentService:
             employed_count=doc["employed_count"],
             zero_since=doc.get("zero_since"),
         )
+        previous_labour = ledger.labour_count
         event = ledger.adjust(labour=labour, employed=employed, cause=cause, now=datetime.now(UTC))
         await self.repo.save_ledger(ledger, tx.session)
+        if labour:
+            tx.record(
+                HouseholdLabourChanged(
+                    household_id=household_id,
+                    labour_count=ledger.labour_count,
+                    previous_labour_count=previous_labour,
+                    employed_count=ledger.employed_count,
+                ),
+                area_path=doc["area_path"],
+                aggregate_id=household_id,
+            )
         if event is not None:
             tx.record(event, area_path=doc["area_path"], aggregate_id=household_id)
 

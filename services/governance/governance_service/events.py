@@ -4,6 +4,7 @@ Every registry event is keyed by the household id, so a household's registration
 residents' changes reach consumers in order."""
 
 from relocation_shared.events.governance import (
+    AreaRegistered,
     HouseholdRegistered,
     ResidentMovedOut,
     ResidentRegistered,
@@ -13,7 +14,7 @@ from relocation_shared.topics import GOVERNANCE
 
 TOPIC = GOVERNANCE
 
-PUBLISHES = (HouseholdRegistered, ResidentRegistered, ResidentUpdated, ResidentMovedOut)
+PUBLISHES = (AreaRegistered, HouseholdRegistered, ResidentRegistered, ResidentUpdated, ResidentMovedOut)
 
 # The registry is the source of these facts; it consumes nothing yet.
 CONSUMES: tuple[type, ...] = ()

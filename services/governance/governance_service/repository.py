@@ -25,12 +25,10 @@ class GovernanceRepository:
         self.db = db
 
     # areas ---------------------------------------------------------------
-    async def upsert_areas(self, areas: list[Doc]) -> int:
+    async def upsert_areas(self, areas: list[Doc], session: Session) -> None:
         ops = [UpdateOne({"_id": a["_id"]}, {"$set": a}, upsert=True) for a in areas]
-        if not ops:
-            return 0
-        result = await self.db.areas.bulk_write(ops, ordered=True)
-        return result.upserted_count + result.modified_count
+        if ops:
+            await self.db.areas.bulk_write(ops, ordered=True, session=session)
 
     async def get_area(self, code: str, session: Session = None) -> Doc | None:
         return await self.db.areas.find_one({"_id": code}, session=session)

@@ -26,6 +26,7 @@ from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events.governance import (
+    AreaRegistered,
     HouseholdRegistered,
     ResidentMovedOut,
     ResidentRegistered,
@@ -59,7 +60,8 @@ class GovernanceService:
 
     # areas ---------------------------------------------------------------
     async def load_areas(self, *, path: Path) -> int:
-        """Load the area file (parents before children), computing each area's path."""
+        """Load the area file (parents before children), computing each area's path. New and
+        renamed areas are published, so that every consumer learns their names."""
         rows = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
         paths: dict[str, list[str]] = {}
         docs = []
@@ -73,9 +75,26 @@ class GovernanceService:
                 {"_id": r["code"], "name": r["name"], "level": r["level"], "parent": parent, "path": p}
                 | ({"demo": True} if r.get("demo") else {})
             )
-        count = await self.repo.upsert_areas(docs)
+
+        async def work(tx: Tx) -> int:
+            known = await self.repo.get_areas([d["_id"] for d in docs], tx.session)
+            changed = [d for d in docs if d["_id"] not in known or known[d["_id"]]["name"] != d["name"]]
+            await self.repo.upsert_areas(changed, tx.session)
+            for d in changed:
+                self._record_area(tx, d)
+            return len(changed)
+
+        count = await self.uow.run(work)
         log.info("areas loaded", file=path.name, areas=len(docs), changed=count)
         return len(docs)
+
+    @staticmethod
+    def _record_area(tx: Tx, doc: Doc) -> None:
+        tx.record(
+            AreaRegistered(code=doc["_id"], name=doc["name"], level=doc["level"], parent=doc.get("parent")),
+            area_path=doc["path"],
+            aggregate_id=doc["_id"],
+        )
 
     async def get_area(self, *, principal: Principal, code: str) -> Area:
         doc = await self.repo.get_area(code)
@@ -118,6 +137,7 @@ class GovernanceService:
                 "path": [*parent["path"], data.code],
             }
             await self.repo.insert_area(doc, tx.session)
+            self._record_area(tx, doc)
             return area_from_doc(doc)
 
         return await self.uow.run(work, correlation_id=correlation_id)
@@ -322,6 +342,9 @@ class GovernanceService:
 
         async def work(tx: Tx) -> None:
             doc = await self._active_resident(principal, resident_id, tx)
+            household = await self.repo.get_household(doc["household_id"], tx.session)
+            assert household is not None
+            household_kind = household["kind"]
             await self.repo.update_resident(
                 resident_id, {"status": "moved_out", "moved_out_on": data.moved_out_on.isoformat()}, tx.session
             )
@@ -329,6 +352,8 @@ class GovernanceService:
                 ResidentMovedOut(
                     resident_id=resident_id,
                     household_id=doc["household_id"],
+                    household_kind=household_kind,
+                    labour_capacity=doc["labour_capacity"],
                     moved_out_on=data.moved_out_on,
                     reason=data.reason,
                 ),

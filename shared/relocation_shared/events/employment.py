@@ -66,3 +66,15 @@ class HouseholdZeroEmploymentCleared(EventPayload):
     zero_since: datetime
     cleared_at: datetime
     cause: str
+
+
+@CATALOG.event("employment.household_labour_changed", version=1, topic=EMPLOYMENT)
+class HouseholdLabourChanged(EventPayload):
+    """The number of a household's members in the labour force changed (a labour-capable
+    resident registered, lost or regained labour capacity, or moved out). The ledger is the
+    one source of the labour-force figures, so they always agree with the employed counts."""
+
+    household_id: str
+    labour_count: int = Field(ge=0)
+    previous_labour_count: int = Field(ge=0)
+    employed_count: int = Field(ge=0)

@@ -46,8 +46,21 @@ class ResidentUpdated(EventPayload):
 class ResidentMovedOut(EventPayload):
     resident_id: str
     household_id: str
+    household_kind: HouseholdKind
+    labour_capacity: bool = Field(description="whether the resident counted in the labour force until now")
     moved_out_on: date
     reason: str
+
+
+@CATALOG.event("governance.area_registered", version=1, topic=GOVERNANCE)
+class AreaRegistered(EventPayload):
+    """An area became known to the registry (from the area file or created through the API);
+    published again when its name changes."""
+
+    code: str
+    name: str
+    level: str
+    parent: str | None
 
 
 @CATALOG.event("governance.staff_assigned", version=1, topic=GOVERNANCE)
