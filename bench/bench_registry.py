@@ -68,7 +68,7 @@ class Tap:
             now = time.perf_counter()
             for recs in batch.values():
                 for r in recs:
-                    env, payload = CATALOG.parse(r.value)
+                    _env, payload = CATALOG.parse(r.value)
                     rid = getattr(payload, "resident_id", None)
                     if rid:
                         self.arrived[rid] = now
