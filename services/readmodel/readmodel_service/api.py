@@ -1,0 +1,102 @@
+"""HTTP routes of the read model: views, trends, as-of, zero-employment list, feed, live stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from readmodel_service.models import INDICATORS, FeedItem, Trend, View, ZeroHousehold
+from readmodel_service.service import ReadModelService
+from relocation_shared.auth import Action, CurrentPrincipal
+
+
+def get_service(request: Request) -> ReadModelService:
+    service: ReadModelService = request.app.state.service
+    return service
+
+
+Service = Annotated[ReadModelService, Depends(get_service)]
+Area = Annotated[str, Query(max_length=30, description="区域代码")]
+
+router = APIRouter(prefix="/api/v1", tags=["监测"])
+
+
+@router.get("/views/{area}", response_model=View, summary="区域指标及下级对比")
+async def view(area: str, principal: CurrentPrincipal, service: Service) -> View:
+    principal.require(Action.READ)
+    return await service.view(principal=principal, area=area)
+
+
+@router.get("/views/{area}/as-of", response_model=View, summary="某日的区域指标")
+async def as_of(
+    area: str, on: Annotated[date, Query(alias="date")], principal: CurrentPrincipal, service: Service
+) -> View:
+    principal.require(Action.READ)
+    return await service.as_of(principal=principal, area=area, on=on)
+
+
+@router.get("/views/{area}/trend", response_model=Trend, summary="指标趋势")
+async def trend(
+    area: str,
+    indicator: Annotated[str, Query(max_length=60)],
+    principal: CurrentPrincipal,
+    service: Service,
+    since: date | None = None,
+) -> Trend:
+    principal.require(Action.READ)
+    return await service.trend(principal=principal, area=area, indicator=indicator, since=since)
+
+
+@router.get("/indicators", summary="指标定义")
+async def indicators() -> list[dict[str, str | int | bool]]:
+    return [
+        {
+            "key": i.key,
+            "label": i.label,
+            "unit": i.unit,
+            "group": i.group,
+            "decimals": i.decimals,
+            "better": i.better,
+            "headline": i.headline,
+        }
+        for i in INDICATORS.values()
+    ]
+
+
+@router.get("/zero-employment-households", response_model=list[ZeroHousehold], summary="零就业家庭清单")
+async def zero_households(
+    area: Area, principal: CurrentPrincipal, service: Service, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[ZeroHousehold]:
+    principal.require(Action.READ)
+    return await service.zero_households(principal=principal, area=area, limit=limit)
+
+
+@router.get("/feed", response_model=list[FeedItem], summary="最新动态")
+async def feed(
+    area: Area, principal: CurrentPrincipal, service: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[FeedItem]:
+    principal.require(Action.READ)
+    return await service.feed(principal=principal, area=area, limit=limit)
+
+
+@router.get("/stream", summary="实时推送(Server-Sent Events)")
+async def stream(area: Area, principal: CurrentPrincipal, service: Service, request: Request) -> StreamingResponse:
+    principal.require(Action.READ)
+    events = service.stream(principal=principal, area=area)
+    first = await anext(events)  # scope and existence are checked before the stream opens
+
+    async def body() -> AsyncIterator[bytes]:
+        kind, data = first
+        yield f"event: {kind}\ndata: {data}\n\n".encode()
+        async for kind, data in events:
+            if await request.is_disconnected():
+                break
+            yield f"event: {kind}\ndata: {data}\n\n".encode()
+
+    return StreamingResponse(
+        body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

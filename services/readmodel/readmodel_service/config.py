@@ -1,0 +1,27 @@
+"""Settings of the read model."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from relocation_shared.settings import ServiceSettings
+
+# Targets per indicator: "default" for every area, or by level ("county") or area code ("520330").
+# 零就业家庭动态清零: 0; the employment rate is each county's own target (here a default).
+DEFAULT_TARGETS: dict[str, dict[str, float]] = {
+    "zero_employment_households": {"default": 0},
+    "employment_rate": {"default": 95.0, "city": 97.0},
+    "employed_per_household": {"default": 1.0},
+}
+
+
+class Settings(ServiceSettings):
+    service_name: str = "readmodel"
+    port: int = 8005
+    mongodb_database: str = "readmodel"
+    consumer_group: str = "readmodel"
+    batch_max_records: int = 2000
+    targets: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_TARGETS.items()}
+    )
+    static_dir: str | None = Field(None, description="the built monitoring page; defaults to the package's static/")
