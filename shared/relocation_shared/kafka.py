@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from relocation_shared.logging import get_logger
@@ -48,3 +48,19 @@ async def kafka_ready(producer: AIOKafkaProducer, topic: str) -> bool:
     """A metadata round trip to the broker for one of our topics."""
     parts = await producer.partitions_for(topic)
     return bool(parts)
+
+
+async def partitions_of(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of the topics, from a metadata request (a fresh consumer knows none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="partitions")
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    out = []
+    for t in described:
+        if t["error_code"] != 0:
+            raise RuntimeError(f"topic {t['topic']}: error code {t['error_code']}")
+        out += [TopicPartition(t["topic"], p["partition"]) for p in t["partitions"]]
+    return sorted(out)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from relocation_shared.kafka import partitions_of
+
 
 class TopicTap:
     """Remembers a topic's end offsets at creation; `read` returns what arrived after them."""
@@ -20,11 +22,7 @@ class TopicTap:
 
     async def start(self) -> TopicTap:
         await self.consumer.start()
-        parts = self.consumer.partitions_for_topic(self.topic)
-        if not parts:
-            await self.consumer._client.force_metadata_update()
-            parts = self.consumer.partitions_for_topic(self.topic) or set()
-        self.partitions = [TopicPartition(self.topic, p) for p in sorted(parts)]
+        self.partitions = await partitions_of(self.bootstrap, [self.topic])
         self.consumer.assign(self.partitions)
         ends = await self.consumer.end_offsets(self.partitions)
         for tp in self.partitions:

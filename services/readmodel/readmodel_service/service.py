@@ -55,6 +55,7 @@ from relocation_shared.events.employment import (
 )
 from relocation_shared.events.governance import AreaRegistered, HouseholdRegistered
 from relocation_shared.events.vocab import HOUSEHOLD_KIND_LABELS, HouseholdKind
+from relocation_shared.kafka import partitions_of
 from relocation_shared.logging import get_logger
 from relocation_shared.mongo import in_transaction
 from relocation_shared.pii import scrub
@@ -417,7 +418,7 @@ async def rebuild(
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or set())]
+        partitions = await partitions_of(bootstrap, topics)
         consumer.assign(partitions)
         begins = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)

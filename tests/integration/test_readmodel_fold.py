@@ -1,0 +1,363 @@
+"""The read model's exactly-once effect, rebuild and as-of, on the real broker and server."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from readmodel_service.repository import ViewStore, active_generation
+from readmodel_service.service import ReadModelService, ViewConsumer, rebuild
+from relocation_shared.auth import Principal, Role
+from relocation_shared.events import CATALOG, Envelope, EventPayload
+from relocation_shared.events.employment import (
+    EmploymentEnded,
+    HouseholdLabourChanged,
+    HouseholdZeroEmploymentCleared,
+    HouseholdZeroEmploymentRaised,
+    WorkerEmployed,
+)
+from relocation_shared.events.governance import AreaRegistered, HouseholdRegistered
+from relocation_shared.kafka import ensure_topics
+from tests.integration.kafka_helpers import wait_for
+
+pytestmark = pytest.mark.integration
+
+CITY = ("520000", "520300")
+OFFICER = Principal(subject="t", roles=frozenset({Role.CITY_OFFICER}), areas=frozenset({"520300"}))
+
+
+def path(county: str, community: int, building: int) -> tuple[str, ...]:
+    town = f"{county}001000"
+    comm = f"{county}001{community:03d}"
+    return (*CITY, county, town, comm, f"{comm}-G01", f"{comm}-G01-B{building:02d}")
+
+
+def env(payload: EventPayload, area: tuple[str, ...], aggregate: str, at: datetime) -> Envelope:
+    return CATALOG.envelope(payload, producer="test", area_path=area, aggregate_id=aggregate, occurred_at=at)
+
+
+def household_story(hid: str, area: tuple[str, ...], day: date, *, workers: int, lose_one: bool) -> list[Envelope]:
+    """A household registers, gets labour, people find jobs (and maybe one loses it)."""
+    at = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    out = [
+        env(
+            HouseholdRegistered(
+                household_id=hid,
+                kind="registered_poor",
+                community_code=area[4],
+                grid_code=area[5],
+                building_code=area[6],
+                registered_on=day,
+            ),
+            area,
+            hid,
+            at,
+        ),
+        env(
+            HouseholdLabourChanged(household_id=hid, labour_count=workers, previous_labour_count=0, employed_count=0),
+            area,
+            hid,
+            at,
+        ),
+        env(HouseholdZeroEmploymentRaised(household_id=hid, labour_count=workers, since=at, cause="x"), area, hid, at),
+    ]
+    for i in range(workers):
+        out.append(
+            env(
+                WorkerEmployed(
+                    spell_id=f"{hid}-s{i}",
+                    resident_id=f"{hid}-r{i}",
+                    household_id=hid,
+                    employment_type="out_of_province" if i % 2 else "assistance_workshop",
+                    organised_export=bool(i % 2),
+                    employer="贵州骏华实业有限公司",
+                    monthly_wage=3500 + 100 * i,
+                    started_on=day,
+                ),
+                area,
+                hid,
+                at,
+            )
+        )
+        if i == 0:
+            out.append(
+                env(
+                    HouseholdZeroEmploymentCleared(
+                        household_id=hid,
+                        employed_count=1,
+                        labour_count=workers,
+                        zero_since=at,
+                        cleared_at=at,
+                        cause="x",
+                    ),
+                    area,
+                    hid,
+                    at,
+                )
+            )
+    if lose_one:
+        out.append(
+            env(
+                EmploymentEnded(
+                    spell_id=f"{hid}-s0",
+                    resident_id=f"{hid}-r0",
+                    household_id=hid,
+                    employment_type="assistance_workshop",
+                    organised_export=False,
+                    monthly_wage=3500,
+                    started_on=day,
+                    ended_on=day,
+                    reason="车间停产",
+                ),
+                area,
+                hid,
+                at,
+            )
+        )
+        if workers == 1:
+            out.append(
+                env(HouseholdZeroEmploymentRaised(household_id=hid, labour_count=1, since=at, cause="x"), area, hid, at)
+            )
+    return out
+
+
+@pytest.fixture
+async def topic(bootstrap: str) -> str:
+    name = f"it.readmodel.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, [name], partitions=3, replication=1)
+    return name
+
+
+@pytest.fixture
+async def db(mongo_client: Any) -> Any:
+    name = f"it_rm_{uuid.uuid4().hex[:10]}"
+    yield mongo_client[name]
+    await mongo_client.drop_database(name)
+
+
+async def produce(bootstrap: str, topic: str, events: list[Envelope]) -> None:
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await p.start()
+    try:
+        for e in events:
+            await p.send(topic, value=e.to_bytes(), key=e.key)
+        await p.flush()
+    finally:
+        await p.stop()
+
+
+async def run_consumer(
+    mongo_client: Any, db: Any, bootstrap: str, topic: str, group: str | None = None
+) -> ViewConsumer:
+    dlq = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await dlq.start()
+    c = ViewConsumer(
+        client=mongo_client,
+        db=db,
+        bootstrap=bootstrap,
+        group_id=group or f"it-rm-{uuid.uuid4().hex[:8]}",
+        topics=[topic],
+        dlq=dlq,
+        batch_max=7,  # small batches: a story spans several transactions
+    )
+    c._dlq_owned = dlq  # type: ignore[attr-defined]
+    await c.start()
+    return c
+
+
+async def stop_consumer(c: ViewConsumer) -> None:
+    await c.stop()
+    await c._dlq_owned.stop()  # type: ignore[attr-defined]
+
+
+def nonzero(counters: dict[str, int]) -> dict[str, int]:
+    """A counter that went up and down again reads 0; one never moved is absent: the same."""
+    return {k: v for k, v in counters.items() if v}
+
+
+async def views(db: Any, generation: int | None = None) -> dict[str, dict[str, int]]:
+    store = ViewStore(db, generation or await active_generation(db))
+    return {d["_id"]: nonzero(d.get("counters", {})) for d in await store.views.find().to_list(None)}
+
+
+async def settle(db: Any, expected_count: int, consumer: ViewConsumer) -> None:
+    async def done() -> bool:
+        store = ViewStore(db, await active_generation(db))
+        return await store.coll("seen").count_documents({}) >= expected_count
+
+    await wait_for(done, timeout=30)
+
+
+def stories(county: str, n: int, day: date) -> list[Envelope]:
+    out: list[Envelope] = []
+    for i in range(n):
+        out += household_story(
+            f"{county}-h{i}", path(county, 1 + i % 2, 1 + i % 3), day, workers=1 + i % 3, lose_one=i % 4 == 0
+        )
+    return out
+
+
+def expected(events: list[Envelope]) -> dict[str, int]:
+    """The county's counters computed by hand from the stories."""
+    c: dict[str, int] = {}
+    for e in events:
+        p = CATALOG.payload_of(e)
+        if isinstance(p, WorkerEmployed):
+            c["employed"] = c.get("employed", 0) + 1
+        elif isinstance(p, EmploymentEnded):
+            c["employed"] = c.get("employed", 0) - 1
+        elif isinstance(p, HouseholdLabourChanged):
+            c["labour_force"] = c.get("labour_force", 0) + p.labour_count - p.previous_labour_count
+    return c
+
+
+async def test_duplicates_redelivery_and_a_lost_kafka_commit_change_nothing(mongo_client, db, bootstrap, topic):
+    county = "520330"
+    events = stories(county, 12, date(2025, 3, 1))
+    await produce(bootstrap, topic, events)
+    consumer = await run_consumer(mongo_client, db, bootstrap, topic)
+    try:
+        await settle(db, len(events), consumer)
+        first = await views(db)
+        # the relay resends everything (same event ids, new offsets)
+        await produce(bootstrap, topic, events)
+        await wait_for(lambda: consumer.caught_up.is_set(), timeout=10)
+        consumer.caught_up.clear()
+        await wait_for(lambda: consumer.caught_up.is_set(), timeout=10)
+    finally:
+        await stop_consumer(consumer)
+    assert await views(db) == first
+
+    # a consumer that lost every Kafka commit (a new group) resumes from the stored offsets
+    again = await run_consumer(mongo_client, db, bootstrap, topic)
+    try:
+        await wait_for(lambda: again.caught_up.is_set(), timeout=15)
+    finally:
+        await stop_consumer(again)
+    assert await views(db) == first
+
+    want = expected(events)
+    assert first[county]["employed"] == want["employed"]
+    assert first[county]["labour_force"] == want["labour_force"]
+    # rolled up identically at every level above the community
+    for code in (*CITY, county, f"{county}001000"):
+        assert first[code]["employed"] == want["employed"], code
+    communities = [c for c in first if len(c) == 12 and c.endswith(("001", "002")) and c != f"{county}001000"]
+    assert sum(first[c]["employed"] for c in communities) == want["employed"]
+    lone_workers_laid_off = sum(1 for i in range(12) if i % 4 == 0 and 1 + i % 3 == 1)
+    assert first[county].get("zero_employment_households", 0) == lone_workers_laid_off == 1
+
+
+async def test_out_of_order_across_partitions_gives_the_same_views(mongo_client, db, bootstrap, topic, mongo_uri):
+    events = stories("520382", 10, date(2025, 5, 1))
+    await produce(bootstrap, topic, list(reversed(events[: len(events) // 2])) + events[len(events) // 2 :])
+    consumer = await run_consumer(mongo_client, db, bootstrap, topic)
+    try:
+        await settle(db, len(events), consumer)
+    finally:
+        await stop_consumer(consumer)
+    got = await views(db)
+    assert got["520382"]["employed"] == expected(events)["employed"]
+
+    # the same events in order, into another database: the same counters
+    other_name = f"it_rm_{uuid.uuid4().hex[:10]}"
+    other = mongo_client[other_name]
+    topic2 = f"{topic}.inorder"
+    await ensure_topics(bootstrap, [topic2], partitions=3, replication=1)
+    await produce(bootstrap, topic2, events)
+    c2 = await run_consumer(mongo_client, other, bootstrap, topic2)
+    try:
+        await settle(other, len(events), c2)
+    finally:
+        await stop_consumer(c2)
+    try:
+        assert await views(other) == got
+    finally:
+        await mongo_client.drop_database(other_name)
+
+
+async def test_rebuild_equals_live_and_switches_over(mongo_client, db, bootstrap, topic):
+    events = [
+        env(
+            AreaRegistered(code="520330", name="习水县", level="county", parent="520300"),
+            (*CITY, "520330"),
+            "520330",
+            datetime.now(UTC),
+        )
+    ]
+    events += stories("520330", 8, date(2025, 4, 1))
+    await produce(bootstrap, topic, events)
+    live = await run_consumer(mongo_client, db, bootstrap, topic)
+    try:
+        await settle(db, len(events), live)
+        before = await views(db)
+        assert (await ViewStore(db, 1).view("520330"))["name"] == "习水县"
+
+        generation = await rebuild(client=mongo_client, db=db, bootstrap=bootstrap, topics=[topic], switch=False)
+        assert generation == 2
+        assert await views(db, 2) == before
+        assert (await ViewStore(db, 2).view("520330"))["name"] == "习水县"
+
+        generation = await rebuild(client=mongo_client, db=db, bootstrap=bootstrap, topics=[topic], switch=True)
+        assert await active_generation(db) == generation == 3
+        # the live consumer follows the switch and keeps folding into the new generation
+        more = stories("520330", 2, date(2025, 4, 2))
+        more = [e.model_copy(update={"aggregate_id": e.aggregate_id + "x"}) for e in more]
+        more = [
+            CATALOG.envelope(
+                CATALOG.payload_of(e).model_copy(update={"household_id": e.aggregate_id}),
+                producer="t",
+                area_path=e.area_path,
+                aggregate_id=e.aggregate_id,
+                occurred_at=e.occurred_at,
+            )
+            for e in more
+        ]
+        await produce(bootstrap, topic, more)
+
+        async def caught_up() -> bool:
+            return await ViewStore(db, 3).coll("seen").count_documents({}) >= len(events) + len(more)
+
+        await wait_for(caught_up, timeout=30)
+    finally:
+        await stop_consumer(live)
+    after = await views(db)
+    assert after["520330"]["employed"] == expected(events + more)["employed"]
+
+
+async def test_as_of_matches_the_views_taken_at_that_time(mongo_client, db, bootstrap, topic):
+    service = ReadModelService(db=db, targets={"employment_rate": {"default": 95.0}})
+    june = stories("520330", 6, date(2025, 6, 30))
+    live = await run_consumer(mongo_client, db, bootstrap, topic)
+    try:
+        await produce(bootstrap, topic, june)
+        await settle(db, len(june), live)
+        at_june = await service.view(principal=OFFICER, area="520330")
+        july = [
+            CATALOG.envelope(
+                CATALOG.payload_of(e).model_copy(update={"household_id": e.aggregate_id + "j"}),
+                producer="t",
+                area_path=e.area_path,
+                aggregate_id=e.aggregate_id + "j",
+                occurred_at=datetime(2025, 7, 15, 9, tzinfo=UTC),
+            )
+            for e in stories("520330", 4, date(2025, 7, 15))
+        ]
+        await produce(bootstrap, topic, july)
+        await settle(db, len(june) + len(july), live)
+    finally:
+        await stop_consumer(live)
+    as_of_june = await service.as_of(principal=OFFICER, area="520330", on=date(2025, 6, 30))
+    assert as_of_june.counters == nonzero(at_june.counters)
+    assert [i.value for i in as_of_june.indicators] == [i.value for i in at_june.indicators]
+    now = await service.view(principal=OFFICER, area="520330")
+    assert now.counters != at_june.counters
+    as_of_july = await service.as_of(principal=OFFICER, area="520330", on=date(2025, 7, 31))
+    assert nonzero(as_of_july.counters) == nonzero(now.counters)
+    trend = await service.trend(principal=OFFICER, area="520330", indicator="employed", since=None)
+    assert [p.date for p in trend.points] == [date(2025, 6, 30), date(2025, 7, 15)]
+    assert trend.points[-1].value == now.counters["employed"]
