@@ -637,27 +637,32 @@ class ReadModelService:
                 }
             }
         ]
-        async with await self.db.watch(pipeline, full_document="updateLookup", max_await_time_ms=1000) as changes:
-            last_view = 0.0
+        async with await self.db.watch(pipeline, full_document="updateLookup", max_await_time_ms=200) as changes:
+            last_push = last_ping = last_check = time.monotonic()
+            pending = False
             while True:
                 change = await changes.try_next()
-                if change is None:
+                now = time.monotonic()
+                if change is not None and change["ns"]["coll"] == store.coll("feed").name:
+                    yield "feed", _feed_item(change.get("fullDocument") or {}).model_dump_json()
+                    continue
+                if change is not None:
+                    pending = True
+                # at most five view updates a second per client; a deferred one is sent, never dropped
+                if pending and now - last_push >= 0.2:
+                    current = await store.view(area)
+                    if current is not None:
+                        view = view_from(current, targets=self.targets, children=await store.children(area))
+                        yield "view", view.model_dump_json()
+                    pending = False
+                    last_push = last_ping = now
+                elif now - last_ping >= 15:
+                    yield "ping", "{}"
+                    last_ping = now
+                if change is None and now - last_check >= 2:
+                    last_check = now
                     if await active_generation(self.db) != store.generation:
                         return  # a rebuild switched generations: the client reconnects
-                    yield "ping", "{}"
-                    continue
-                full = change.get("fullDocument") or {}
-                if change["ns"]["coll"] == store.coll("feed").name:
-                    yield "feed", _feed_item(full).model_dump_json()
-                    continue
-                now = time.monotonic()
-                if now - last_view < 0.2:  # at most five view updates a second per client
-                    continue
-                last_view = now
-                current = await store.view(area)
-                if current is not None:
-                    view = view_from(current, targets=self.targets, children=await store.children(area))
-                    yield "view", view.model_dump_json()
 
 
 def _feed_item(d: Doc) -> FeedItem:
