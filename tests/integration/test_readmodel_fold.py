@@ -187,7 +187,7 @@ async def views(db: Any, generation: int | None = None) -> dict[str, dict[str, i
 async def settle(db: Any, expected_count: int, consumer: ViewConsumer) -> None:
     async def done() -> bool:
         store = ViewStore(db, await active_generation(db))
-        return await store.coll("seen").count_documents({}) >= expected_count
+        return await store.seen_count() >= expected_count
 
     await wait_for(done, timeout=30)
 
@@ -320,7 +320,7 @@ async def test_rebuild_equals_live_and_switches_over(mongo_client, db, bootstrap
         await produce(bootstrap, topic, more)
 
         async def caught_up() -> bool:
-            return await ViewStore(db, 3).coll("seen").count_documents({}) >= len(events) + len(more)
+            return await ViewStore(db, 3).seen_count() >= len(events) + len(more)
 
         await wait_for(caught_up, timeout=30)
     finally:

@@ -20,7 +20,7 @@ class Settings(ServiceSettings):
     port: int = 8005
     mongodb_database: str = "readmodel"
     consumer_group: str = "readmodel"
-    batch_max_records: int = 2000
+    batch_max_records: int = 5000
     targets: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_TARGETS.items()}
     )

@@ -272,11 +272,9 @@ class Trend(BaseModel):
 
 class ZeroHousehold(BaseModel):
     household_id: str
-    kind_label: str | None
     area_path: list[str]
     community: str | None
     building: str | None
-    room: str | None
     labour_count: int
     since: str
     days_at_zero: int

@@ -36,7 +36,8 @@ class ViewStore:
 
     async def ensure_indexes(self) -> None:
         await self.views.create_index([("parent", ASCENDING)], name="parent")
-        await self.coll("daily").create_index([("area", ASCENDING), ("day", ASCENDING)], name="area_day")
+        await self.coll("daily").create_index([("bucket", ASCENDING), ("day", ASCENDING)], name="bucket_day")
+        await self.coll("seen").create_index([("ids", ASCENDING)], name="ids")
         await self.coll("households").create_index(
             [("area_path", ASCENDING), ("zero_since", ASCENDING)], name="zero_by_area"
         )
@@ -49,15 +50,26 @@ class ViewStore:
             raise GenerationChanged(f"active generation is {active}, not {self.generation}")
 
     async def unseen(self, ids: list[str], session: Session) -> set[str]:
-        seen = await self.coll("seen").find({"_id": {"$in": ids}}, {"_id": 1}, session=session).to_list(None)
-        return set(ids) - {d["_id"] for d in seen}
+        """The ids not folded before. Seen ids are kept one document per batch (a multikey
+        index over its `ids`): one write per batch instead of one per event."""
+        chunks = self.coll("seen").find({"ids": {"$in": ids}}, {"ids": 1}, session=session)
+        seen: set[str] = set()
+        async for chunk in chunks:
+            seen.update(chunk["ids"])
+        return set(ids) - seen
+
+    async def seen_count(self) -> int:
+        total = 0
+        async for chunk in await self.coll("seen").aggregate([{"$project": {"n": {"$size": "$ids"}}}]):
+            total += chunk["n"]
+        return total
 
     async def write_fold(
         self,
         *,
         views: list[UpdateOne],
         daily: list[UpdateOne],
-        households: list[UpdateOne],
+        households: list[Any],
         seen: list[str],
         offsets: dict[str, int],
         feed: list[Doc],
@@ -70,7 +82,7 @@ class ViewStore:
         if households:
             await self.coll("households").bulk_write(households, ordered=True, session=session)
         if seen:
-            await self.coll("seen").insert_many([{"_id": i} for i in seen], ordered=False, session=session)
+            await self.coll("seen").insert_one({"_id": seen[0], "ids": seen}, session=session)
         if feed:
             await self.coll("feed").insert_many(feed, session=session)
         if offsets:
@@ -90,11 +102,13 @@ class ViewStore:
     async def children(self, code: str) -> list[Doc]:
         return await self.views.find({"parent": code}).sort("_id", ASCENDING).to_list(None)
 
-    async def daily(self, code: str, *, until: date | None = None) -> list[Doc]:
-        query: Doc = {"area": code}
+    async def daily(self, code: str, bucket: str, *, until: date | None = None) -> list[Doc]:
+        """The ledger documents of the area's bucket, by day, with only that area's deltas."""
+        query: Doc = {"bucket": bucket}
         if until is not None:
             query["day"] = {"$lte": until.isoformat()}
-        return await self.coll("daily").find(query).sort("day", ASCENDING).to_list(None)
+        cursor = self.coll("daily").find(query, {"day": 1, f"areas.{code}": 1})
+        return await cursor.sort("day", ASCENDING).to_list(None)
 
     async def zero_households(self, code: str, *, limit: int) -> list[Doc]:
         cursor = self.coll("households").find({"area_path": code, "zero_since": {"$ne": None}})

@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from prometheus_client import Counter, Gauge, Histogram
-from pymongo import AsyncMongoClient, UpdateOne
+from pymongo import AsyncMongoClient, DeleteOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -48,13 +48,8 @@ from relocation_shared.areas import LEVELS
 from relocation_shared.auth import Principal
 from relocation_shared.errors import InvalidInput, NotFound
 from relocation_shared.events import CATALOG, Envelope, EventPayload, InvalidEvent
-from relocation_shared.events.employment import (
-    HouseholdLabourChanged,
-    HouseholdZeroEmploymentCleared,
-    HouseholdZeroEmploymentRaised,
-)
-from relocation_shared.events.governance import AreaRegistered, HouseholdRegistered
-from relocation_shared.events.vocab import HOUSEHOLD_KIND_LABELS, HouseholdKind
+from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
+from relocation_shared.events.governance import AreaRegistered
 from relocation_shared.kafka import partitions_of
 from relocation_shared.logging import get_logger
 from relocation_shared.mongo import in_transaction
@@ -69,6 +64,7 @@ DEAD = Counter("readmodel_events_dead_lettered_total", "Unparseable events sent 
 BATCH_SECONDS = Histogram("readmodel_batch_seconds", "Time to fold and commit one batch", ["mode"])
 LAG = Gauge("readmodel_consumer_lag", "Messages behind the high-water mark", ["topic", "partition"])
 FEED_PER_BATCH = 20
+DAILY_LEVELS = 5  # province, city, county, town, community
 
 
 def tp_key(topic: str, partition: int) -> str:
@@ -83,8 +79,11 @@ def tp_key(topic: str, partition: int) -> str:
 class FoldPlan:
     views: dict[str, Counters] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     view_meta: dict[str, Doc] = field(default_factory=dict)
-    daily: dict[tuple[str, str], Counters] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
-    households: list[UpdateOne] = field(default_factory=list)
+    # (bucket, day) → area → counter deltas: one ledger document per county and day
+    daily: dict[tuple[str, str], dict[str, Counters]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    )
+    households: list[ReplaceOne | DeleteOne] = field(default_factory=list)
     feed: list[Doc] = field(default_factory=list)
     folded: int = 0
 
@@ -103,12 +102,14 @@ class FoldPlan:
             deltas = {k: v for k, v in fold.deltas(payload).items() if v}
             if deltas:
                 day = fold.effective(env, payload).isoformat()
-                for code in path:
+                for i, code in enumerate(path):
                     view = self.views[code]
-                    daily = self.daily[(code, day)]
                     for k, v in deltas.items():
                         view[k] += v
-                        daily[k] += v
+                    if i < DAILY_LEVELS:  # trends and as-of down to the community, not per building
+                        daily = self.daily[(bucket_of(code), day)][code]
+                        for k, v in deltas.items():
+                            daily[k] += v
         self.folded += 1
         self.feed.append(
             {
@@ -124,31 +125,17 @@ class FoldPlan:
             self.feed.pop(0)
 
     def _household(self, env: Envelope, p: EventPayload) -> None:
-        if isinstance(p, HouseholdRegistered):
-            fields: Doc = {"kind": p.kind.value, "room": p.room, "area_path": list(env.area_path)}
+        """The zero-employment list: a household is in it from its alert to its clearing."""
+        if isinstance(p, HouseholdZeroEmploymentRaised):
             self.households.append(
-                UpdateOne(
+                ReplaceOne(
                     {"_id": p.household_id},
-                    {"$set": fields, "$setOnInsert": {"labour": 0, "zero_since": None}},
+                    {"area_path": list(env.area_path), "labour": p.labour_count, "zero_since": p.since},
                     upsert=True,
-                )
-            )
-        elif isinstance(p, HouseholdLabourChanged):
-            self.households.append(
-                UpdateOne(
-                    {"_id": p.household_id},
-                    {"$set": {"labour": p.labour_count, "area_path": list(env.area_path)}},
-                    upsert=True,
-                )
-            )
-        elif isinstance(p, HouseholdZeroEmploymentRaised):
-            self.households.append(
-                UpdateOne(
-                    {"_id": p.household_id}, {"$set": {"zero_since": p.since, "labour": p.labour_count}}, upsert=True
                 )
             )
         elif isinstance(p, HouseholdZeroEmploymentCleared):
-            self.households.append(UpdateOne({"_id": p.household_id}, {"$set": {"zero_since": None}}, upsert=True))
+            self.households.append(DeleteOne({"_id": p.household_id}))
 
     def writes(self) -> tuple[list[UpdateOne], list[UpdateOne]]:
         now = datetime.now(UTC)
@@ -159,16 +146,22 @@ class FoldPlan:
             if counters:
                 update["$inc"] = counters
             views.append(UpdateOne({"_id": code}, update, upsert=True))
-        daily = [
-            UpdateOne(
-                {"_id": f"{code}|{day}"},
-                {"$inc": {f"deltas.{k}": v for k, v in deltas.items()}, "$set": {"area": code, "day": day}},
-                upsert=True,
-            )
-            for (code, day), deltas in self.daily.items()
-            if deltas
-        ]
+        daily = []
+        for (bucket, day), areas in self.daily.items():
+            inc = {f"areas.{code}.{k}": v for code, deltas in areas.items() for k, v in deltas.items() if v}
+            if inc:
+                daily.append(
+                    UpdateOne(
+                        {"_id": f"{bucket}|{day}"}, {"$inc": inc, "$set": {"bucket": bucket, "day": day}}, upsert=True
+                    )
+                )
         return views, daily
+
+
+def bucket_of(code: str) -> str:
+    """The daily ledger keeps one document per county and day: towns, communities (and their
+    grids) share their county's six-digit prefix; the province and the city have their own."""
+    return code[:6]
 
 
 def _feed_detail(p: EventPayload) -> Doc:
@@ -400,7 +393,7 @@ async def rebuild(
     db: AsyncDatabase[Doc],
     bootstrap: str,
     topics: list[str],
-    batch_max: int = 5000,
+    batch_max: int = 50_000,
     progress: Callable[[int, int], None] | None = None,
     switch: bool = True,
 ) -> int:
@@ -559,8 +552,8 @@ class ReadModelService:
         store = await self.store()
         doc = await self._view_doc(store, principal, area)
         counters: dict[str, int] = defaultdict(int)
-        for day in await store.daily(area, until=on):
-            for k, v in day.get("deltas", {}).items():
+        for day in await store.daily(area, bucket_of(area), until=on):
+            for k, v in day.get("areas", {}).get(area, {}).items():
                 counters[k] += v
         view = view_from({**doc, "counters": dict(counters)}, targets=self.targets)
         view.as_of = on
@@ -574,8 +567,11 @@ class ReadModelService:
         doc = await self._view_doc(store, principal, area)
         counters: dict[str, int] = defaultdict(int)
         points: list[TrendPoint] = []
-        for day in await store.daily(area):
-            for k, v in day.get("deltas", {}).items():
+        for day in await store.daily(area, bucket_of(area)):
+            deltas = day.get("areas", {}).get(area)
+            if not deltas:
+                continue
+            for k, v in deltas.items():
                 counters[k] += v
             d = date.fromisoformat(day["day"])
             if since is None or d >= since:
@@ -599,15 +595,12 @@ class ReadModelService:
             if since.tzinfo is None:
                 since = since.replace(tzinfo=UTC)
             path = h.get("area_path", [])
-            kind = h.get("kind")
             out.append(
                 ZeroHousehold(
                     household_id=h["_id"],
-                    kind_label=HOUSEHOLD_KIND_LABELS[HouseholdKind(kind)] if kind else None,
                     area_path=path,
                     community=path[4] if len(path) > 4 else None,
                     building=path[6] if len(path) > 6 else None,
-                    room=h.get("room"),
                     labour_count=h.get("labour", 0),
                     since=since.isoformat(),
                     days_at_zero=(now - since).days,
