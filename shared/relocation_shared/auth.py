@@ -36,22 +36,82 @@ class Role(StrEnum):
     GRID_WORKER = "grid_worker"  # 网格员
     COMMISSION_VIEWER = "commission_viewer"  # 发改委 (read only)
     BUREAU_SYSTEM = "bureau_system"  # 人社局 / 民政局 systems
+    BUILDING_HEAD = "building_head"  # 楼栋长
+    PARTY_SECRETARY = "party_secretary"  # 社区党组织书记 (党组织评单)
 
 
 class Action(StrEnum):
     READ = "read"
     REGISTRY_WRITE = "registry_write"  # areas, households, residents
     EMPLOYMENT_WRITE = "employment_write"  # employment spells, training
+    PROJECTS_WRITE = "projects_write"  # funding sources, projects, disbursements, jobs, dividends
+    COLLECTIVE_WRITE = "collective_write"  # a community's collective-economy income and assets
+    # community work: staffing, party organisations, the 四单 requests, disputes, visits, points
+    STAFF_WRITE = "staff_write"  # assign grid workers, building heads, cadres to their areas
+    PARTY_WRITE = "party_write"  # party organisations (党总支 / 党支部 / 党小组)
+    REQUEST_SUBMIT = "request_submit"  # 群众点单 (a resident through a cadre, or a cadre)
+    REQUEST_DISPATCH = "request_dispatch"  # 社区派单
+    REQUEST_HANDLE = "request_handle"  # 网格员接单 and resolve
+    REQUEST_RATE = "request_rate"  # 党组织评单
+    REQUEST_REOPEN = "request_reopen"  # the resident disputes the outcome
+    REQUEST_ESCALATE = "request_escalate"  # 吹哨 to a county department
+    REQUEST_REPORT = "request_report"  # 部门报到
+    DISPUTE_WRITE = "dispute_write"  # 矛盾纠纷调解
+    VISIT_WRITE = "visit_write"  # 上门服务
+    POINTS_WRITE = "points_write"  # 积分超市: award and redeem
 
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.CITY_OFFICER: frozenset({Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE}),
-    Role.COUNTY_OFFICER: frozenset({Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE}),
-    Role.COMMUNITY_CADRE: frozenset({Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE}),
+    Role.CITY_OFFICER: frozenset(
+        {Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE, Action.PROJECTS_WRITE, Action.COLLECTIVE_WRITE}
+    ),
+    Role.COUNTY_OFFICER: frozenset(
+        {Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE, Action.PROJECTS_WRITE, Action.COLLECTIVE_WRITE}
+    ),
+    Role.COMMUNITY_CADRE: frozenset(
+        {Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE, Action.COLLECTIVE_WRITE}
+    ),
     Role.GRID_WORKER: frozenset({Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE}),
     Role.COMMISSION_VIEWER: frozenset({Action.READ}),
-    Role.BUREAU_SYSTEM: frozenset({Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE}),
+    Role.BUREAU_SYSTEM: frozenset(
+        {Action.READ, Action.REGISTRY_WRITE, Action.EMPLOYMENT_WRITE, Action.PROJECTS_WRITE, Action.COLLECTIVE_WRITE}
+    ),
 }
+
+# Community work, by role. Kept apart from the table above and merged into it.
+COMMUNITY_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.CITY_OFFICER: frozenset({Action.STAFF_WRITE, Action.PARTY_WRITE}),
+    Role.COUNTY_OFFICER: frozenset(
+        {
+            Action.STAFF_WRITE,
+            Action.PARTY_WRITE,
+            Action.REQUEST_SUBMIT,
+            Action.REQUEST_ESCALATE,
+            Action.REQUEST_REPORT,
+        }
+    ),
+    Role.COMMUNITY_CADRE: frozenset(
+        {
+            Action.STAFF_WRITE,
+            Action.PARTY_WRITE,
+            Action.REQUEST_SUBMIT,
+            Action.REQUEST_DISPATCH,
+            Action.REQUEST_RATE,
+            Action.REQUEST_REOPEN,
+            Action.REQUEST_ESCALATE,
+            Action.DISPUTE_WRITE,
+            Action.VISIT_WRITE,
+            Action.POINTS_WRITE,
+        }
+    ),
+    Role.GRID_WORKER: frozenset(
+        {Action.REQUEST_SUBMIT, Action.REQUEST_HANDLE, Action.REQUEST_REOPEN, Action.DISPUTE_WRITE, Action.VISIT_WRITE}
+    ),
+    Role.BUILDING_HEAD: frozenset({Action.READ, Action.REQUEST_SUBMIT, Action.REQUEST_REOPEN, Action.VISIT_WRITE}),
+    Role.PARTY_SECRETARY: frozenset({Action.READ, Action.PARTY_WRITE, Action.REQUEST_RATE, Action.REQUEST_REOPEN}),
+    Role.BUREAU_SYSTEM: frozenset({Action.REQUEST_REPORT}),
+}
+ROLE_ACTIONS = {role: ROLE_ACTIONS.get(role, frozenset()) | COMMUNITY_ACTIONS.get(role, frozenset()) for role in Role}
 
 ROLE_LABELS = {
     Role.CITY_OFFICER: "市级后续扶持工作人员",
@@ -60,6 +120,8 @@ ROLE_LABELS = {
     Role.GRID_WORKER: "网格员",
     Role.COMMISSION_VIEWER: "发改委监测(只读)",
     Role.BUREAU_SYSTEM: "部门系统",
+    Role.BUILDING_HEAD: "楼栋长",
+    Role.PARTY_SECRETARY: "社区党组织书记",
 }
 
 

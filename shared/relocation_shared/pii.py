@@ -18,7 +18,8 @@ _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 # Anything that looks like an 18-character ID number or a mainland mobile number, in free text.
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Bounded by letters too: the 12-hex-digit tail of a UUID ("-13912345678a") is not a phone number.
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])")
 
 
 class InvalidNationalId(ValueError):
