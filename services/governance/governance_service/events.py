@@ -1,20 +1,66 @@
 """What the governance service publishes (topic relocation.governance) and consumes.
 
 Every registry event is keyed by the household id, so a household's registration and its
-residents' changes reach consumers in order."""
+residents' changes reach consumers in order. The community work's events are keyed by their
+aggregate: a request's by the request id, a dispute's by the dispute id, a staff assignment's
+by the staff id, a party organisation's by its id; door-to-door visits and points by the
+household id. Each carries the area path of its building, household or community."""
 
+from relocation_shared.events.community import (
+    DisputeMediated,
+    DisputeOverdue,
+    DisputeRegistered,
+    PartyOrgRegistered,
+    PointsAwarded,
+    PointsRedeemed,
+    RequestAccepted,
+    RequestDispatched,
+    RequestEscalated,
+    RequestOverdue,
+    RequestRated,
+    RequestReopened,
+    RequestReported,
+    RequestResolved,
+    RequestSubmitted,
+    VisitRecorded,
+)
 from relocation_shared.events.governance import (
     AreaRegistered,
     HouseholdRegistered,
     ResidentMovedOut,
     ResidentRegistered,
     ResidentUpdated,
+    StaffAssigned,
+    StaffUnassigned,
 )
 from relocation_shared.topics import GOVERNANCE
 
 TOPIC = GOVERNANCE
 
-PUBLISHES = (AreaRegistered, HouseholdRegistered, ResidentRegistered, ResidentUpdated, ResidentMovedOut)
+REGISTRY_EVENTS = (AreaRegistered, HouseholdRegistered, ResidentRegistered, ResidentUpdated, ResidentMovedOut)
 
-# The registry is the source of these facts; it consumes nothing yet.
+COMMUNITY_EVENTS = (
+    StaffAssigned,
+    StaffUnassigned,
+    PartyOrgRegistered,
+    RequestSubmitted,
+    RequestDispatched,
+    RequestAccepted,
+    RequestResolved,
+    RequestRated,
+    RequestReopened,
+    RequestOverdue,
+    RequestEscalated,
+    RequestReported,
+    DisputeRegistered,
+    DisputeMediated,
+    DisputeOverdue,
+    VisitRecorded,
+    PointsAwarded,
+    PointsRedeemed,
+)
+
+PUBLISHES = (*REGISTRY_EVENTS, *COMMUNITY_EVENTS)
+
+# The registry and the community work are the source of these facts; it consumes nothing yet.
 CONSUMES: tuple[type, ...] = ()

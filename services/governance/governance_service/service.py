@@ -4,38 +4,94 @@ means are committed together (outbox). Keyword-only arguments throughout."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from datetime import UTC, date, datetime
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Counter, Histogram
+
 from governance_service.models import (
+    PARTY_AREA_LEVELS,
+    PARTY_PARENT_KINDS,
+    STAFF_ROLE_LABELS,
+    STAFF_ROLE_LEVEL,
+    Actor,
     Area,
     AreaIn,
+    Assignee,
+    AwardIn,
+    Command,
+    DeadlinePolicy,
+    DispatchIn,
+    Dispute,
+    DisputeCase,
+    DisputeIn,
+    DisputePartyIn,
+    DisputeState,
+    EscalateIn,
     Household,
     HouseholdIn,
     MoveOut,
+    OutcomeIn,
+    PartyOrg,
+    PartyOrgIn,
+    PointsAccount,
+    PointsEntry,
+    RateIn,
+    RedeemIn,
+    ReopenIn,
+    ReportIn,
+    RequestCase,
+    RequestIn,
     Resident,
     ResidentIn,
+    ResidentRequest,
     ResidentUpdate,
+    ResolveIn,
+    SessionIn,
+    Staff,
+    StaffIn,
+    StaffRole,
+    Visit,
+    VisitIn,
+    business_day,
     mask_name,
+    points_entry_id,
+    staff_id_for,
 )
-from governance_service.repository import Doc, GovernanceRepository
+from governance_service.repository import CommunityRepository, Doc, GovernanceRepository
 from relocation_shared.areas import LEVELS, Level
-from relocation_shared.auth import Action, Principal
+from relocation_shared.auth import ROLE_ACTIONS, Action, Principal, Role
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
-from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from relocation_shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from relocation_shared.events.community import (
+    PARTY_ORG_KIND_LABELS,
+    REQUEST_STATE_LABELS,
+    PartyOrgKind,
+    PartyOrgRegistered,
+    PointsAwarded,
+    PointsRedeemed,
+    RequestState,
+    VisitRecorded,
+)
 from relocation_shared.events.governance import (
     AreaRegistered,
     HouseholdRegistered,
     ResidentMovedOut,
     ResidentRegistered,
     ResidentUpdated,
+    StaffAssigned,
+    StaffUnassigned,
 )
 from relocation_shared.ids import new_id
 from relocation_shared.logging import get_logger
 from relocation_shared.outbox import Tx, UnitOfWork
-from relocation_shared.pii import keyed_hash, mask_phone, parse_national_id
+from relocation_shared.pii import keyed_hash, mask_phone, parse_national_id, scrub
 
 log = get_logger(__name__)
 
@@ -392,3 +448,1031 @@ def _check_placement(principal: Principal, areas: dict[str, Doc], data: Househol
         raise InvalidInput("楼栋不存在或不属于该网格", field="building_code")
     principal.require_area(building["path"], field="building_code")
     return building
+
+
+# =============================================================================================
+# Community work: staffing, party organisations, the 四单 requests and their deadline
+# scheduler, disputes, door-to-door services and the points supermarket. One class per part;
+# `CommunityServices` holds them all.
+
+Clock = Callable[[], datetime]
+
+SCAN_SECONDS = Histogram(
+    "governance_deadline_scan_seconds",
+    "Duration of one deadline scan",
+    buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30),
+)
+DEADLINE_EVENTS = Counter("governance_deadline_events_total", "Events recorded by the deadline scheduler", ["type"])
+
+_ROLE_PREFERENCE = (
+    Role.GRID_WORKER,
+    Role.BUILDING_HEAD,
+    Role.COMMUNITY_CADRE,
+    Role.PARTY_SECRETARY,
+    Role.COUNTY_OFFICER,
+    Role.CITY_OFFICER,
+    Role.BUREAU_SYSTEM,
+    Role.COMMISSION_VIEWER,
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def actor_of(principal: Principal, action: Action) -> Actor:
+    """The principal acting in the most specific of their roles that may do `action`."""
+    role = next((r for r in _ROLE_PREFERENCE if r in principal.roles and action in ROLE_ACTIONS[r]), None)
+    if role is None:
+        role = next(r for r in _ROLE_PREFERENCE if r in principal.roles)
+    return Actor(subject=principal.subject, name=principal.name, role=role.value)
+
+
+class _CommunityPart:
+    def __init__(self, *, uow: UnitOfWork, repo: CommunityRepository, clock: Clock = utc_now) -> None:
+        self.uow = uow
+        self.repo = repo
+        self.clock = clock
+
+    async def _area(self, code: str, tx: Tx, *, level: Level, field: str) -> Doc:
+        doc = await self.repo.get_area(code, tx.session)
+        if doc is None or doc["level"] != level:
+            raise InvalidInput(f"{level.label}不存在", field=field)
+        return doc
+
+    async def _household(self, household_id: str, tx: Tx | None = None) -> Doc:
+        doc = await self.repo.get_household(household_id, tx.session if tx else None)
+        if doc is None:
+            raise NotFound("该户不存在", field="household_id")
+        return doc
+
+
+# --- staffing ------------------------------------------------------------------------------------
+
+
+class StaffService(_CommunityPart):
+    """Grid workers to grids, building heads to buildings, community cadres (and the party
+    secretary) to communities, county officers to counties. Whoever assigns must be
+    responsible for the area above the one assigned to: a community cadre staffs the grids and
+    buildings of their community, a county officer the communities of their county."""
+
+    async def assign(self, *, principal: Principal, data: StaffIn, correlation_id: str | None = None) -> Staff:
+        principal.require(Action.STAFF_WRITE)
+        level = STAFF_ROLE_LEVEL[data.role]
+
+        async def work(tx: Tx) -> Doc:
+            area = await self.repo.get_area(data.area_code, tx.session)
+            if area is None:
+                raise InvalidInput("区域不存在", field="area_code")
+            if area["level"] != level:
+                raise InvalidInput(
+                    f"{STAFF_ROLE_LABELS[data.role]}应分配到{level.label},该区域是{Level(area['level']).label}",
+                    field="area_code",
+                )
+            principal.require_area(area["path"][:-1] or area["path"], field="area_code")
+            staff_id = staff_id_for(data.role, data.area_code, data.subject)
+            existing = await self.repo.get_staff(staff_id, tx.session)
+            if existing is not None and existing["active"]:
+                raise Conflict("该人员已分配到该区域", field="subject")
+            doc = {
+                "_id": staff_id,
+                "subject": data.subject,
+                "name": data.name,
+                "role": data.role.value,
+                "area_code": data.area_code,
+                "area_level": area["level"],
+                "area_path": area["path"],
+                "active": True,
+                "assigned_at": self.clock(),
+                "assigned_by": principal.subject,
+                "unassigned_at": None,
+            }
+            await self.repo.save_staff(doc, tx.session)
+            tx.record(
+                StaffAssigned(
+                    staff_id=staff_id,
+                    subject=data.subject,
+                    name_masked=mask_name(data.name),
+                    role=data.role.value,
+                    area_code=data.area_code,
+                    area_level=area["level"],
+                ),
+                area_path=area["path"],
+                aggregate_id=staff_id,
+            )
+            return doc
+
+        return Staff.from_doc(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def unassign(self, *, principal: Principal, staff_id: str, correlation_id: str | None = None) -> Staff:
+        principal.require(Action.STAFF_WRITE)
+
+        async def work(tx: Tx) -> Doc:
+            doc = await self.repo.get_staff(staff_id, tx.session)
+            if doc is None:
+                raise NotFound("人员不存在", field="staff_id")
+            principal.require_area(doc["area_path"][:-1] or doc["area_path"], field="staff_id")
+            if not doc["active"]:
+                raise Conflict("该人员已解除分配", field="staff_id")
+            doc = {**doc, "active": False, "unassigned_at": self.clock(), "unassigned_by": principal.subject}
+            await self.repo.save_staff(doc, tx.session)
+            tx.record(
+                StaffUnassigned(
+                    staff_id=staff_id, subject=doc["subject"], role=doc["role"], area_code=doc["area_code"]
+                ),
+                area_path=doc["area_path"],
+                aggregate_id=staff_id,
+            )
+            return doc
+
+        return Staff.from_doc(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def get(self, *, principal: Principal, staff_id: str) -> Staff:
+        doc = await self.repo.get_staff(staff_id)
+        if doc is None:
+            raise NotFound("人员不存在", field="staff_id")
+        principal.require_visible(doc["area_path"], "人员")
+        return Staff.from_doc(doc)
+
+    async def list(
+        self, *, principal: Principal, area: str, role: StaffRole | None, active_only: bool, limit: int
+    ) -> list[Staff]:
+        area_doc = await self.repo.get_area(area)
+        if area_doc is None:
+            raise NotFound("区域不存在", field="area")
+        principal.require_area(area_doc["path"], field="area")
+        docs = await self.repo.list_staff(area, role=role.value if role else None, active_only=active_only, limit=limit)
+        return [Staff.from_doc(d) for d in docs]
+
+
+# --- party organisations -------------------------------------------------------------------------
+
+
+class PartyService(_CommunityPart):
+    """Party organisations of a community: 党总支, 党支部 (under it or directly under the
+    community, also per grid), 党小组 (under a 党支部, also per building)."""
+
+    async def register(self, *, principal: Principal, data: PartyOrgIn, correlation_id: str | None = None) -> PartyOrg:
+        principal.require(Action.PARTY_WRITE)
+
+        async def work(tx: Tx) -> Doc:
+            community = await self._area(data.community_code, tx, level=Level.COMMUNITY, field="community_code")
+            principal.require_area(community["path"], field="community_code")
+            area = community
+            if data.area_code and data.area_code != data.community_code:
+                found = await self.repo.get_area(data.area_code, tx.session)
+                if found is None or data.community_code not in found["path"]:
+                    raise InvalidInput("党组织所在区域不存在或不属于该社区", field="area_code")
+                area = found
+            if Level(area["level"]) not in PARTY_AREA_LEVELS[data.kind]:
+                allowed = "、".join(lv.label for lv in sorted(PARTY_AREA_LEVELS[data.kind], key=lambda lv: lv.depth))
+                raise InvalidInput(f"{PARTY_ORG_KIND_LABELS[data.kind]}应设在{allowed}", field="area_code")
+            parent_kind: PartyOrgKind | None = None
+            if data.parent_id:
+                parent = await self.repo.get_party_org(data.parent_id, tx.session)
+                if parent is None or parent["community_code"] != data.community_code:
+                    raise InvalidInput("上级党组织不存在或不属于该社区", field="parent_id")
+                parent_kind = PartyOrgKind(parent["kind"])
+            if parent_kind not in PARTY_PARENT_KINDS[data.kind]:
+                raise InvalidInput(
+                    f"{PARTY_ORG_KIND_LABELS[data.kind]}的上级不能是"
+                    f"{PARTY_ORG_KIND_LABELS[parent_kind] if parent_kind else '社区(须填写上级党组织)'}",
+                    field="parent_id",
+                )
+            siblings = await self.repo.community_party_orgs(data.community_code, tx.session)
+            if any(s["name"] == data.name for s in siblings):
+                raise Conflict("该社区已有同名党组织", field="name")
+            doc = {
+                "_id": new_id(),
+                "name": data.name,
+                "kind": data.kind.value,
+                "community_code": data.community_code,
+                "area_code": area["_id"],
+                "area_path": area["path"],
+                "parent_id": data.parent_id,
+                "secretary_name": data.secretary_name,
+                "members": data.members,
+                "registered_at": self.clock(),
+            }
+            await self.repo.insert_party_org(doc, tx.session)
+            tx.record(
+                PartyOrgRegistered(
+                    party_org_id=doc["_id"],
+                    kind=data.kind,
+                    name=data.name,
+                    community_code=data.community_code,
+                    area_code=area["_id"],
+                    parent_id=data.parent_id,
+                    members=data.members,
+                ),
+                area_path=area["path"],
+                aggregate_id=doc["_id"],
+            )
+            return doc
+
+        return PartyOrg.from_doc(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def list(self, *, principal: Principal, community: str) -> list[PartyOrg]:
+        area = await self.repo.get_area(community)
+        if area is None or area["level"] != Level.COMMUNITY:
+            raise NotFound("安置社区不存在", field="community")
+        principal.require_area(area["path"], field="community")
+        return [PartyOrg.from_doc(d) for d in await self.repo.community_party_orgs(community)]
+
+
+# --- resident requests (四单) ---------------------------------------------------------------------
+
+Apply = Callable[[Tx, RequestCase, Actor, datetime], Awaitable[None]]
+
+
+class RequestService(_CommunityPart):
+    """群众点单 → 社区派单 → 网格员接单 → 办结 → 党组织评单, with 吹哨/报到 and reopening. Every
+    command loads the request in a transaction, lets the aggregate check and apply it, and saves
+    it with a compare-and-set on its version together with the events it means: of two
+    concurrent accepts exactly one wins, the other gets a 409 naming the state it now has."""
+
+    def __init__(
+        self, *, uow: UnitOfWork, repo: CommunityRepository, policy: DeadlinePolicy, clock: Clock = utc_now
+    ) -> None:
+        super().__init__(uow=uow, repo=repo, clock=clock)
+        self.policy = policy
+
+    async def submit(
+        self, *, principal: Principal, data: RequestIn, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        principal.require(Action.REQUEST_SUBMIT)
+        actor = actor_of(principal, Action.REQUEST_SUBMIT)
+
+        async def work(tx: Tx) -> RequestCase:
+            building = await self._area(data.building_code, tx, level=Level.BUILDING, field="building_code")
+            principal.require_area(building["path"], field="building_code")
+            if data.household_id is not None:
+                household = await self._household(data.household_id, tx)
+                if household["building_code"] != data.building_code:
+                    raise InvalidInput("该户不住在这个楼栋", field="household_id")
+            case = RequestCase.submit(
+                request_id=new_id(),
+                category=data.category,
+                urgency=data.urgency,
+                source=data.source,
+                description=data.description,
+                household_id=data.household_id,
+                building_path=building["path"],
+                by=actor,
+                now=self.clock(),
+                policy=self.policy,
+            )
+            await self.repo.insert_request(case.to_doc(), tx.session)
+            self._record(tx, case)
+            return case
+
+        return ResidentRequest.from_case(await self.uow.run(work, correlation_id=correlation_id))
+
+    @staticmethod
+    def _record(tx: Tx, case: RequestCase) -> None:
+        for event in case.events:
+            tx.record(event, area_path=case.area_path, aggregate_id=case.id)
+
+    async def get(self, *, principal: Principal, request_id: str) -> ResidentRequest:
+        doc = await self.repo.get_request(request_id)
+        if doc is None:
+            raise NotFound("诉求不存在", field="request_id")
+        principal.require_visible(doc["area_path"], "诉求")
+        return ResidentRequest.from_case(RequestCase.from_doc(doc))
+
+    async def list(
+        self,
+        *,
+        principal: Principal,
+        area: str,
+        state: RequestState | None,
+        overdue: bool | None,
+        after: str | None,
+        limit: int,
+    ) -> list[ResidentRequest]:
+        area_doc = await self.repo.get_area(area)
+        if area_doc is None:
+            raise NotFound("区域不存在", field="area")
+        principal.require_area(area_doc["path"], field="area")
+        docs = await self.repo.list_requests(
+            area, state=state.value if state else None, overdue=overdue, after=after, limit=limit
+        )
+        return [ResidentRequest.from_case(RequestCase.from_doc(d)) for d in docs]
+
+    async def _command(
+        self, *, principal: Principal, request_id: str, action: Action, apply: Apply, correlation_id: str | None
+    ) -> ResidentRequest:
+        principal.require(action)
+        actor = actor_of(principal, action)
+
+        async def work(tx: Tx) -> RequestCase:
+            doc = await self.repo.get_request(request_id, tx.session)
+            if doc is None:
+                raise NotFound("诉求不存在", field="request_id")
+            principal.require_area(doc["area_path"], field="request_id")
+            case = RequestCase.from_doc(doc)
+            await apply(tx, case, actor, self.clock())
+            expected, case.version = case.version, case.version + 1
+            if not await self.repo.replace_request(case.to_doc(), expected_version=expected, session=tx.session):
+                current = await self.repo.get_request(request_id, tx.session)
+                state = RequestState(current["state"]) if current else case.state
+                raise Conflict(
+                    f"该诉求刚被他人更新(当前状态为「{REQUEST_STATE_LABELS[state]}」),请刷新后重试",
+                    field="version",
+                    state=state.value,
+                )
+            self._record(tx, case)
+            return case
+
+        return ResidentRequest.from_case(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def _require_grid_worker(self, principal: Principal, case: RequestCase, tx: Tx) -> None:
+        staff = await self.repo.get_staff(
+            staff_id_for(StaffRole.GRID_WORKER, case.grid_code, principal.subject), tx.session
+        )
+        if staff is None or not staff["active"]:
+            raise Forbidden("您不是该诉求所在网格的网格员", field="request_id")
+
+    async def dispatch(
+        self, *, principal: Principal, request_id: str, data: DispatchIn, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        async def apply(tx: Tx, case: RequestCase, actor: Actor, now: datetime) -> None:
+            case.check(Command.DISPATCH)
+            staff = await self.repo.get_staff(data.staff_id, tx.session)
+            if (
+                staff is None
+                or not staff["active"]
+                or staff["role"] != StaffRole.GRID_WORKER
+                or staff["area_code"] != case.grid_code
+            ):
+                raise InvalidInput("只能派给该诉求所在网格的在岗网格员", field="staff_id")
+            assignee = Assignee(staff_id=staff["_id"], subject=staff["subject"], name=staff["name"])
+            case.dispatch(assignee=assignee, by=actor, now=now, policy=self.policy)
+
+        return await self._command(
+            principal=principal,
+            request_id=request_id,
+            action=Action.REQUEST_DISPATCH,
+            apply=apply,
+            correlation_id=correlation_id,
+        )
+
+    async def accept(
+        self, *, principal: Principal, request_id: str, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        async def apply(tx: Tx, case: RequestCase, actor: Actor, now: datetime) -> None:
+            await self._require_grid_worker(principal, case, tx)
+            case.accept(by=actor, now=now, policy=self.policy)
+
+        return await self._command(
+            principal=principal,
+            request_id=request_id,
+            action=Action.REQUEST_HANDLE,
+            apply=apply,
+            correlation_id=correlation_id,
+        )
+
+    async def resolve(
+        self, *, principal: Principal, request_id: str, data: ResolveIn, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        async def apply(tx: Tx, case: RequestCase, actor: Actor, now: datetime) -> None:
+            await self._require_grid_worker(principal, case, tx)
+            case.resolve(summary=data.summary, by=actor, now=now, policy=self.policy)
+
+        return await self._command(
+            principal=principal,
+            request_id=request_id,
+            action=Action.REQUEST_HANDLE,
+            apply=apply,
+            correlation_id=correlation_id,
+        )
+
+    async def rate(
+        self, *, principal: Principal, request_id: str, data: RateIn, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        async def apply(tx: Tx, case: RequestCase, actor: Actor, now: datetime) -> None:
+            case.check(Command.RATE)
+            org_id = await self._rating_org(case, data.party_org_id, tx)
+            case.rate(score=data.score, comment=data.comment, party_org_id=org_id, by=actor, now=now)
+
+        return await self._command(
+            principal=principal,
+            request_id=request_id,
+            action=Action.REQUEST_RATE,
+            apply=apply,
+            correlation_id=correlation_id,
+        )
+
+    async def _rating_org(self, case: RequestCase, party_org_id: str | None, tx: Tx) -> str | None:
+        """The party organisation on whose behalf the rating is made: the one named (of the
+        request's community), else the community's 党总支, else its top 党支部, else none."""
+        if party_org_id is not None:
+            org = await self.repo.get_party_org(party_org_id, tx.session)
+            if org is None or org["community_code"] != case.community_code:
+                raise InvalidInput("党组织不存在或不属于该诉求所在社区", field="party_org_id")
+            return party_org_id
+        orgs = await self.repo.community_party_orgs(case.community_code, tx.session)
+        for kind in (PartyOrgKind.GENERAL_BRANCH, PartyOrgKind.BRANCH):
+            for org in orgs:
+                if org["kind"] == kind and not org.get("parent_id"):
+                    org_id: str = org["_id"]
+                    return org_id
+        return None
+
+    async def reopen(
+        self, *, principal: Principal, request_id: str, data: ReopenIn, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        async def apply(_tx: Tx, case: RequestCase, actor: Actor, now: datetime) -> None:
+            case.reopen(reason=data.reason, by=actor, now=now, policy=self.policy)
+
+        return await self._command(
+            principal=principal,
+            request_id=request_id,
+            action=Action.REQUEST_REOPEN,
+            apply=apply,
+            correlation_id=correlation_id,
+        )
+
+    async def escalate(
+        self, *, principal: Principal, request_id: str, data: EscalateIn, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        async def apply(_tx: Tx, case: RequestCase, actor: Actor, now: datetime) -> None:
+            case.escalate(department=data.department, reason=data.reason, by=actor, now=now, policy=self.policy)
+
+        return await self._command(
+            principal=principal,
+            request_id=request_id,
+            action=Action.REQUEST_ESCALATE,
+            apply=apply,
+            correlation_id=correlation_id,
+        )
+
+    async def report(
+        self, *, principal: Principal, request_id: str, data: ReportIn, correlation_id: str | None = None
+    ) -> ResidentRequest:
+        async def apply(_tx: Tx, case: RequestCase, actor: Actor, now: datetime) -> None:
+            case.report(note=data.note, by=actor, now=now)
+
+        return await self._command(
+            principal=principal,
+            request_id=request_id,
+            action=Action.REQUEST_REPORT,
+            apply=apply,
+            correlation_id=correlation_id,
+        )
+
+
+# --- the deadline scheduler ------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    requests_due: int = 0
+    requests_changed: int = 0
+    disputes_due: int = 0
+    disputes_changed: int = 0
+    failed: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+
+    def count(self, events: list[str]) -> None:
+        for t in events:
+            self.events[t] = self.events.get(t, 0) + 1
+
+
+class DeadlineScheduler:
+    """Watches the deadlines that are data on the requests and disputes (`next_deadline_at`).
+
+    A scan reads the due ids from the deadline index, then handles each in its own transaction:
+    it re-reads the record, lets the aggregate decide (overdue, escalated), saves it with a
+    compare-and-set on its version and records the events in the same transaction. Two
+    instances scanning at once, or a scan cancelled half-way and run again after a restart,
+    record every overdue and escalation exactly once: a record another scan already moved is no
+    longer due (or its version no longer matches) and is left alone. `scan(now=...)` is public so
+    that tests can drive it with a fake clock."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        repo: CommunityRepository,
+        policy: DeadlinePolicy,
+        clock: Clock = utc_now,
+        interval_seconds: float = 15.0,
+        batch: int = 500,
+        concurrency: int = 8,
+    ) -> None:
+        self.uow = uow
+        self.repo = repo
+        self.policy = policy
+        self.clock = clock
+        self.interval_seconds = interval_seconds
+        self.batch = batch
+        self.concurrency = concurrency
+        self._task: asyncio.Task[None] | None = None
+
+    async def scan(self, *, now: datetime | None = None) -> ScanResult:
+        now = now or self.clock()
+        result = ScanResult()
+        started = time.perf_counter()
+        await self._scan_kind(now, result, self.repo.due_request_ids, self._request_due, "requests")
+        await self._scan_kind(now, result, self.repo.due_dispute_ids, self._dispute_due, "disputes")
+        SCAN_SECONDS.observe(time.perf_counter() - started)
+        return result
+
+    async def _scan_kind(
+        self,
+        now: datetime,
+        result: ScanResult,
+        due_ids: Callable[..., Awaitable[list[str]]],
+        handle: Callable[[str, datetime], Awaitable[list[str]]],
+        kind: str,
+    ) -> None:
+        left_alone: list[str] = []  # failed or unchanged: not asked for again in this scan
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one(record_id: str) -> list[str] | BaseException:
+            async with limit:
+                # A cancelled scan (shutdown) finishes the record in hand: a transaction cut off
+                # mid-way would stay open on the server and hold the record until it times out.
+                inner = asyncio.ensure_future(handle(record_id, now))
+                try:
+                    return await asyncio.shield(inner)
+                except asyncio.CancelledError:
+                    if not inner.done():
+                        with contextlib.suppress(Exception):
+                            await inner
+                    raise
+                except Exception as exc:  # one bad record must not stop the others
+                    log.warning("deadline handling failed", record=record_id, kind=kind, error=str(exc))
+                    return exc
+
+        while True:
+            ids = await due_ids(now, exclude=left_alone, limit=self.batch)
+            if not ids:
+                return
+            # a task group, unlike gather, waits for every record in hand when the scan is cancelled
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(i)) for i in ids]
+            for record_id, outcome in zip(ids, (t.result() for t in tasks), strict=True):
+                if kind == "requests":
+                    result.requests_due += 1
+                else:
+                    result.disputes_due += 1
+                if isinstance(outcome, BaseException):
+                    result.failed += 1
+                    left_alone.append(record_id)
+                elif not outcome:
+                    left_alone.append(record_id)
+                else:
+                    if kind == "requests":
+                        result.requests_changed += 1
+                    else:
+                        result.disputes_changed += 1
+                    result.count(outcome)
+                    for t in outcome:
+                        DEADLINE_EVENTS.labels(t).inc()
+
+    async def _request_due(self, request_id: str, now: datetime) -> list[str]:
+        async def work(tx: Tx) -> list[str]:
+            doc = await self.repo.get_request(request_id, tx.session)
+            if doc is None:
+                return []
+            case = RequestCase.from_doc(doc)
+            if not case.on_deadline(now=now, policy=self.policy):
+                return []
+            expected, case.version = case.version, case.version + 1
+            if not await self.repo.replace_request(case.to_doc(), expected_version=expected, session=tx.session):
+                return []
+            for event in case.events:
+                tx.record(event, area_path=case.area_path, aggregate_id=case.id)
+            return [e.event_type for e in case.events]
+
+        return await self.uow.run(work)
+
+    async def _dispute_due(self, dispute_id: str, now: datetime) -> list[str]:
+        async def work(tx: Tx) -> list[str]:
+            doc = await self.repo.get_dispute(dispute_id, tx.session)
+            if doc is None:
+                return []
+            case = DisputeCase.from_doc(doc)
+            if not case.on_deadline(now=now):
+                return []
+            expected, case.version = case.version, case.version + 1
+            if not await self.repo.replace_dispute(case.to_doc(), expected_version=expected, session=tx.session):
+                return []
+            for event in case.events:
+                tx.record(event, area_path=case.area_path, aggregate_id=case.id)
+            return [e.event_type for e in case.events]
+
+        return await self.uow.run(work)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                result = await self.scan()
+                if result.requests_changed or result.disputes_changed:
+                    log.info("deadlines handled", requests=result.requests_changed, disputes=result.disputes_changed)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database trouble: the deadlines stay in the data, try again
+                log.warning("deadline scan failed", error=str(exc))
+            await asyncio.sleep(self.interval_seconds)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="deadline-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+# --- disputes (矛盾纠纷调解) ------------------------------------------------------------------------
+
+
+class DisputeService(_CommunityPart):
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        repo: CommunityRepository,
+        pii_key: bytes,
+        deadline_days: int = 30,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(uow=uow, repo=repo, clock=clock)
+        self.pii_key = pii_key
+        self.deadline_days = deadline_days
+
+    async def register(self, *, principal: Principal, data: DisputeIn, correlation_id: str | None = None) -> Dispute:
+        principal.require(Action.DISPUTE_WRITE)
+        actor = actor_of(principal, Action.DISPUTE_WRITE)
+
+        async def work(tx: Tx) -> DisputeCase:
+            community = await self._area(data.community_code, tx, level=Level.COMMUNITY, field="community_code")
+            principal.require_area(community["path"], field="community_code")
+            path = community["path"]
+            if data.building_code is not None:
+                building = await self._area(data.building_code, tx, level=Level.BUILDING, field="building_code")
+                if data.community_code not in building["path"]:
+                    raise InvalidInput("该楼栋不属于这个社区", field="building_code")
+                path = building["path"]
+            parties = []
+            for i, p in enumerate(data.parties):
+                if p.household_id is not None:
+                    household = await self.repo.get_household(p.household_id, tx.session)
+                    if household is None or household["community_code"] != data.community_code:
+                        raise InvalidInput("该户不存在或不属于这个社区", field=f"parties.{i}.household_id")
+                parties.append(self._party_doc(p))
+            now = self.clock()
+            case = DisputeCase.register(
+                dispute_id=new_id(),
+                kind=data.kind,
+                summary=data.summary,
+                community_code=data.community_code,
+                building_code=data.building_code,
+                area_path=path,
+                parties=parties,
+                mediator_name=data.mediator_name,
+                mediator_subject=data.mediator_subject,
+                by=actor,
+                now=now,
+                due_at=now + timedelta(days=data.due_in_days or self.deadline_days),
+            )
+            await self.repo.insert_dispute(case.to_doc(), tx.session)
+            for event in case.events:
+                tx.record(event, area_path=case.area_path, aggregate_id=case.id)
+            return case
+
+        return Dispute.from_case(await self.uow.run(work, correlation_id=correlation_id))
+
+    def _party_doc(self, p: DisputePartyIn) -> Doc:
+        """Names masked; ID and phone numbers only as a keyed hash and a masked form."""
+        doc: Doc = {"name_masked": mask_name(p.name), "role": p.role, "household_id": p.household_id}
+        if p.national_id:
+            doc["national_id_hash"] = keyed_hash(p.national_id, self.pii_key)
+            doc["national_id_masked"] = parse_national_id(p.national_id).masked
+        if p.phone:
+            doc["phone_hash"] = keyed_hash(p.phone, self.pii_key)
+            doc["phone_masked"] = mask_phone(p.phone)
+        return doc
+
+    async def get(self, *, principal: Principal, dispute_id: str) -> Dispute:
+        doc = await self.repo.get_dispute(dispute_id)
+        if doc is None:
+            raise NotFound("纠纷不存在", field="dispute_id")
+        principal.require_visible(doc["area_path"], "纠纷")
+        return Dispute.from_case(DisputeCase.from_doc(doc))
+
+    async def list(
+        self, *, principal: Principal, area: str, state: DisputeState | None, after: str | None, limit: int
+    ) -> list[Dispute]:
+        area_doc = await self.repo.get_area(area)
+        if area_doc is None:
+            raise NotFound("区域不存在", field="area")
+        principal.require_area(area_doc["path"], field="area")
+        docs = await self.repo.list_disputes(area, state=state.value if state else None, after=after, limit=limit)
+        return [Dispute.from_case(DisputeCase.from_doc(d)) for d in docs]
+
+    async def _command(
+        self,
+        *,
+        principal: Principal,
+        dispute_id: str,
+        apply: Callable[[DisputeCase, Actor, datetime], None],
+        correlation_id: str | None,
+    ) -> Dispute:
+        principal.require(Action.DISPUTE_WRITE)
+        actor = actor_of(principal, Action.DISPUTE_WRITE)
+
+        async def work(tx: Tx) -> DisputeCase:
+            doc = await self.repo.get_dispute(dispute_id, tx.session)
+            if doc is None:
+                raise NotFound("纠纷不存在", field="dispute_id")
+            principal.require_area(doc["area_path"], field="dispute_id")
+            case = DisputeCase.from_doc(doc)
+            apply(case, actor, self.clock())
+            expected, case.version = case.version, case.version + 1
+            if not await self.repo.replace_dispute(case.to_doc(), expected_version=expected, session=tx.session):
+                raise Conflict("该纠纷刚被他人更新,请刷新后重试", field="version")
+            for event in case.events:
+                tx.record(event, area_path=case.area_path, aggregate_id=case.id)
+            return case
+
+        return Dispute.from_case(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def add_session(
+        self, *, principal: Principal, dispute_id: str, data: SessionIn, correlation_id: str | None = None
+    ) -> Dispute:
+        def apply(case: DisputeCase, actor: Actor, now: datetime) -> None:
+            case.add_session(held_at=data.held_at or now, note=data.note, by=actor, now=now)
+
+        return await self._command(
+            principal=principal, dispute_id=dispute_id, apply=apply, correlation_id=correlation_id
+        )
+
+    async def conclude(
+        self, *, principal: Principal, dispute_id: str, data: OutcomeIn, correlation_id: str | None = None
+    ) -> Dispute:
+        def apply(case: DisputeCase, actor: Actor, now: datetime) -> None:
+            case.conclude(outcome=data.outcome, referred_to=data.referred_to, note=data.note, by=actor, now=now)
+
+        return await self._command(
+            principal=principal, dispute_id=dispute_id, apply=apply, correlation_id=correlation_id
+        )
+
+
+# --- door-to-door services (上门服务) ---------------------------------------------------------------
+
+
+class VisitService(_CommunityPart):
+    async def record(self, *, principal: Principal, data: VisitIn, correlation_id: str | None = None) -> Visit:
+        principal.require(Action.VISIT_WRITE)
+        actor = actor_of(principal, Action.VISIT_WRITE)
+        now = self.clock()
+        if data.visited_on > business_day(now):
+            raise InvalidInput("上门服务日期不能晚于今天", field="visited_on")
+
+        async def work(tx: Tx) -> Doc:
+            household = await self._household(data.household_id, tx)
+            principal.require_area(household["area_path"], field="household_id")
+            doc = {
+                "_id": new_id(),
+                "household_id": data.household_id,
+                "service": data.service.value,
+                "description": data.description,
+                "visited_on": data.visited_on.isoformat(),
+                "visitor": actor.to_doc(),
+                "area_path": household["area_path"],
+                "recorded_at": now,
+            }
+            await self.repo.insert_visit(doc, tx.session)
+            tx.record(
+                VisitRecorded(
+                    visit_id=doc["_id"],
+                    household_id=data.household_id,
+                    service=data.service,
+                    visited_on=data.visited_on,
+                    visitor_subject=scrub(actor.subject),
+                    visitor_role=actor.role,
+                    visitor_name_masked=mask_name(actor.name or actor.subject),
+                ),
+                area_path=household["area_path"],
+                aggregate_id=data.household_id,
+            )
+            return doc
+
+        return Visit.from_doc(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def get(self, *, principal: Principal, visit_id: str) -> Visit:
+        doc = await self.repo.get_visit(visit_id)
+        if doc is None:
+            raise NotFound("上门服务记录不存在", field="visit_id")
+        principal.require_visible(doc["area_path"], "上门服务记录")
+        return Visit.from_doc(doc)
+
+    async def list(
+        self,
+        *,
+        principal: Principal,
+        area: str,
+        since: date | None,
+        until: date | None,
+        after: str | None,
+        limit: int,
+    ) -> list[Visit]:
+        area_doc = await self.repo.get_area(area)
+        if area_doc is None:
+            raise NotFound("区域不存在", field="area")
+        principal.require_area(area_doc["path"], field="area")
+        docs = await self.repo.list_visits(
+            area,
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            after=after,
+            limit=limit,
+        )
+        return [Visit.from_doc(d) for d in docs]
+
+
+# --- the points supermarket (积分超市) --------------------------------------------------------------
+
+
+class PointsService(_CommunityPart):
+    """A household's points: awarded by a cadre for a civic act, redeemed for goods. The balance
+    is taken only by a conditional update that requires it to cover the redemption, so it never
+    goes negative and two concurrent redemptions cannot spend the same points; every award and
+    redemption is a ledger entry. A `request_key` makes a retried call change nothing."""
+
+    def __init__(
+        self, *, uow: UnitOfWork, repo: CommunityRepository, ledger_page: int = 100, clock: Clock = utc_now
+    ) -> None:
+        super().__init__(uow=uow, repo=repo, clock=clock)
+        self.ledger_page = ledger_page
+
+    async def _replayed(self, entry_id: str | None, kind: str, tx: Tx) -> Doc | None:
+        if entry_id is None:
+            return None
+        existing = await self.repo.get_points_entry(entry_id, tx.session)
+        if existing is not None and existing["kind"] != kind:
+            raise Conflict("该幂等键已用于另一类积分记录", field="request_key")
+        return existing
+
+    async def award(self, *, principal: Principal, data: AwardIn, correlation_id: str | None = None) -> PointsEntry:
+        principal.require(Action.POINTS_WRITE)
+        actor = actor_of(principal, Action.POINTS_WRITE)
+
+        async def work(tx: Tx) -> Doc:
+            household = await self._household(data.household_id, tx)
+            principal.require_area(household["area_path"], field="household_id")
+            keyed = points_entry_id(data.household_id, data.request_key)
+            replay = await self._replayed(keyed, "award", tx)
+            if replay is not None:
+                return replay
+            now = self.clock()
+            account = await self.repo.credit_points(
+                data.household_id, data.points, area_path=household["area_path"], session=tx.session
+            )
+            doc = {
+                "_id": keyed or new_id(),
+                "household_id": data.household_id,
+                "kind": "award",
+                "points": data.points,
+                "balance_after": account["balance"],
+                "category": data.category.value,
+                "reason": data.reason,
+                "on": business_day(now).isoformat(),
+                "by": actor.to_doc(),
+                "at": now,
+                "area_path": household["area_path"],
+            }
+            await self.repo.insert_points_entry(doc, tx.session)
+            tx.record(
+                PointsAwarded(
+                    household_id=data.household_id,
+                    entry_id=doc["_id"],
+                    category=data.category,
+                    points=data.points,
+                    balance_after=account["balance"],
+                    awarded_on=business_day(now),
+                ),
+                area_path=household["area_path"],
+                aggregate_id=data.household_id,
+            )
+            return doc
+
+        return PointsEntry.from_doc(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def redeem(self, *, principal: Principal, data: RedeemIn, correlation_id: str | None = None) -> PointsEntry:
+        principal.require(Action.POINTS_WRITE)
+        actor = actor_of(principal, Action.POINTS_WRITE)
+
+        async def work(tx: Tx) -> Doc:
+            household = await self._household(data.household_id, tx)
+            principal.require_area(household["area_path"], field="household_id")
+            keyed = points_entry_id(data.household_id, data.request_key)
+            replay = await self._replayed(keyed, "redeem", tx)
+            if replay is not None:
+                return replay
+            account = await self.repo.debit_points(data.household_id, data.points, tx.session)
+            if account is None:
+                current = await self.repo.get_points_account(data.household_id, tx.session)
+                balance = current["balance"] if current else 0
+                raise Conflict(
+                    f"积分余额不足:当前余额 {balance} 分,本次兑换需 {data.points} 分",
+                    field="points",
+                    balance=balance,
+                )
+            now = self.clock()
+            doc = {
+                "_id": keyed or new_id(),
+                "household_id": data.household_id,
+                "kind": "redeem",
+                "points": -data.points,
+                "balance_after": account["balance"],
+                "goods": data.goods,
+                "quantity": data.quantity,
+                "on": business_day(now).isoformat(),
+                "by": actor.to_doc(),
+                "at": now,
+                "area_path": household["area_path"],
+            }
+            await self.repo.insert_points_entry(doc, tx.session)
+            tx.record(
+                PointsRedeemed(
+                    household_id=data.household_id,
+                    entry_id=doc["_id"],
+                    goods=data.goods,
+                    quantity=data.quantity,
+                    points=data.points,
+                    balance_after=account["balance"],
+                    redeemed_on=business_day(now),
+                ),
+                area_path=household["area_path"],
+                aggregate_id=data.household_id,
+            )
+            return doc
+
+        return PointsEntry.from_doc(await self.uow.run(work, correlation_id=correlation_id))
+
+    async def account(self, *, principal: Principal, household_id: str) -> PointsAccount:
+        household = await self._household(household_id)
+        principal.require_visible(household["area_path"], "该户")
+        account = await self.repo.get_points_account(household_id) or {}
+        entries = await self.repo.points_entries(household_id, limit=self.ledger_page)
+        return PointsAccount(
+            household_id=household_id,
+            balance=account.get("balance", 0),
+            awarded_total=account.get("awarded_total", 0),
+            redeemed_total=account.get("redeemed_total", 0),
+            area_path=household["area_path"],
+            entries=[PointsEntry.from_doc(e) for e in entries],
+        )
+
+
+@dataclass
+class CommunityServices:
+    staff: StaffService
+    party: PartyService
+    requests: RequestService
+    disputes: DisputeService
+    visits: VisitService
+    points: PointsService
+    scheduler: DeadlineScheduler
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        uow: UnitOfWork,
+        repo: CommunityRepository,
+        policy: DeadlinePolicy,
+        pii_key: bytes,
+        dispute_deadline_days: int = 30,
+        clock: Clock = utc_now,
+        scan_interval_seconds: float = 15.0,
+        scan_batch: int = 500,
+        scan_concurrency: int = 8,
+        ledger_page: int = 100,
+    ) -> CommunityServices:
+        return cls(
+            staff=StaffService(uow=uow, repo=repo, clock=clock),
+            party=PartyService(uow=uow, repo=repo, clock=clock),
+            requests=RequestService(uow=uow, repo=repo, policy=policy, clock=clock),
+            disputes=DisputeService(
+                uow=uow, repo=repo, pii_key=pii_key, deadline_days=dispute_deadline_days, clock=clock
+            ),
+            visits=VisitService(uow=uow, repo=repo, clock=clock),
+            points=PointsService(uow=uow, repo=repo, ledger_page=ledger_page, clock=clock),
+            scheduler=DeadlineScheduler(
+                uow=uow,
+                repo=repo,
+                policy=policy,
+                clock=clock,
+                interval_seconds=scan_interval_seconds,
+                batch=scan_batch,
+                concurrency=scan_concurrency,
+            ),
+        )

@@ -1,0 +1,88 @@
+"""In-memory fakes for the community work's unit tests (cosmicpython style): the part of
+`CommunityRepository` the deadline scheduler uses, over dicts, and a unit of work that keeps
+the repository's changes and the recorded events together, or neither."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from relocation_shared.events import Envelope
+from relocation_shared.outbox import Tx
+
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+
+class FakeCommunityRepository:
+    def __init__(self) -> None:
+        self.requests: dict[str, Doc] = {}
+        self.disputes: dict[str, Doc] = {}
+        self.broken: set[str] = set()  # ids whose reads fail, as a database error would
+        self.on_read: Callable[[str], None] | None = None  # a concurrent writer, between query and read
+
+    # requests
+    async def get_request(self, request_id: str, session: Any = None) -> Doc | None:
+        if request_id in self.broken:
+            raise RuntimeError(f"cannot read {request_id}")
+        if self.on_read is not None:
+            self.on_read(request_id)
+        doc = self.requests.get(request_id)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def replace_request(self, doc: Doc, *, expected_version: int, session: Any) -> bool:
+        current = self.requests.get(doc["_id"])
+        if current is None or current["version"] != expected_version:
+            return False
+        self.requests[doc["_id"]] = copy.deepcopy(doc)
+        return True
+
+    async def due_request_ids(self, now: datetime, *, exclude: list[str], limit: int) -> list[str]:
+        return _due(self.requests, now, exclude, limit)
+
+    # disputes
+    async def get_dispute(self, dispute_id: str, session: Any = None) -> Doc | None:
+        doc = self.disputes.get(dispute_id)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def replace_dispute(self, doc: Doc, *, expected_version: int, session: Any) -> bool:
+        current = self.disputes.get(doc["_id"])
+        if current is None or current["version"] != expected_version:
+            return False
+        self.disputes[doc["_id"]] = copy.deepcopy(doc)
+        return True
+
+    async def due_dispute_ids(self, now: datetime, *, exclude: list[str], limit: int) -> list[str]:
+        return _due(self.disputes, now, exclude, limit)
+
+
+def _due(docs: dict[str, Doc], now: datetime, exclude: list[str], limit: int) -> list[str]:
+    due = [d for d in docs.values() if d.get("next_deadline_at") is not None and d["next_deadline_at"] <= now]
+    due = [d for d in due if d["_id"] not in exclude]
+    due.sort(key=lambda d: (d["next_deadline_at"], d["_id"]))
+    return [d["_id"] for d in due[:limit]]
+
+
+class FakeUnitOfWork:
+    """Commits the repository's state and the events a use case recorded together; a use case
+    that raises leaves both as they were."""
+
+    def __init__(self, repo: FakeCommunityRepository) -> None:
+        self.repo = repo
+        self.outbox: list[Envelope] = []
+
+    async def run(self, fn: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
+        saved = (copy.deepcopy(self.repo.requests), copy.deepcopy(self.repo.disputes))
+        tx = Tx(session=None, producer="governance", correlation_id=correlation_id)
+        try:
+            result = await fn(tx)
+        except BaseException:
+            self.repo.requests, self.repo.disputes = saved
+            raise
+        self.outbox.extend(tx.events)
+        return result
+
+    def types_of(self, aggregate_id: str) -> list[str]:
+        return [e.type for e in self.outbox if e.aggregate_id == aggregate_id]

@@ -1,0 +1,115 @@
+"""The deadline scheduler's scan against in-memory fakes: what is due is handled once, what
+another writer moved is left alone, a failing record does not stop the others and is tried
+again next time, batches follow one another until nothing is due."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
+from governance_service.models import Actor, DeadlinePolicy, DisputeCase, RequestCase
+from governance_service.service import DeadlineScheduler
+from relocation_shared.events.community import DisputeKind, RequestCategory, RequestSource, RequestState, Urgency
+from tests.unit.fakes_community import FakeCommunityRepository, FakeUnitOfWork
+
+T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+POLICY = DeadlinePolicy(DEFAULT_REQUEST_DEADLINE_HOURS)
+BY = Actor(subject="cadre", name="李社区", role="community_cadre")
+PATH = ["520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01"]
+
+
+def seed(repo: FakeCommunityRepository, n: int, *, urgency: Urgency = Urgency.URGENT) -> list[str]:
+    ids = []
+    for i in range(n):
+        case = RequestCase.submit(
+            request_id=f"r{i:03d}",
+            category=RequestCategory.OTHER,
+            urgency=urgency,
+            source=RequestSource.CADRE,
+            description="x",
+            household_id=None,
+            building_path=PATH,
+            by=BY,
+            now=T0,
+            policy=POLICY,
+        )
+        repo.requests[case.id] = case.to_doc()
+        ids.append(case.id)
+    return ids
+
+
+def scheduler(**kw: Any) -> tuple[DeadlineScheduler, FakeCommunityRepository, FakeUnitOfWork]:
+    repo = FakeCommunityRepository()
+    uow = FakeUnitOfWork(repo)
+    s = DeadlineScheduler(uow=uow, repo=repo, policy=POLICY, **kw)
+    return s, repo, uow
+
+
+async def test_due_requests_are_escalated_once_across_batches() -> None:
+    s, repo, uow = scheduler(batch=3, concurrency=2)
+    ids = seed(repo, 10)
+    assert (await s.scan(now=T0 + timedelta(hours=3))).requests_due == 0
+    result = await s.scan(now=T0 + timedelta(hours=4))
+    assert (result.requests_due, result.requests_changed) == (10, 10)
+    assert result.events == {"governance.request_overdue": 10, "governance.request_escalated": 10}
+    assert (await s.scan(now=T0 + timedelta(hours=4))).requests_changed == 0
+    for rid in ids:
+        assert uow.types_of(rid) == ["governance.request_overdue", "governance.request_escalated"]
+        assert repo.requests[rid]["level"] == "grid" and repo.requests[rid]["version"] == 2
+
+
+async def test_a_request_moved_by_someone_else_is_left_alone() -> None:
+    s, repo, uow = scheduler()
+    (rid,) = seed(repo, 1)
+
+    def dispatched_meanwhile(request_id: str) -> None:
+        # the community dispatched it between the scan's query and its transaction
+        doc = repo.requests[request_id]
+        case = RequestCase.from_doc(doc)
+        case.state = RequestState.DISPATCHED
+        case.step_deadline_at = T0 + timedelta(hours=8)
+        case.version += 1
+        repo.requests[request_id] = case.to_doc()
+        repo.on_read = None
+
+    repo.on_read = dispatched_meanwhile
+    result = await s.scan(now=T0 + timedelta(hours=4))
+    assert result.requests_due == 1 and result.requests_changed == 0
+    assert uow.types_of(rid) == [] and repo.requests[rid]["level"] == "building"
+
+
+async def test_a_failing_record_does_not_stop_the_others_and_is_tried_again() -> None:
+    s, repo, uow = scheduler(batch=2)
+    ids = seed(repo, 5)
+    repo.broken.add(ids[2])
+    result = await s.scan(now=T0 + timedelta(hours=4))
+    assert (result.requests_changed, result.failed) == (4, 1)
+    assert uow.types_of(ids[2]) == [] and repo.requests[ids[2]]["version"] == 1
+    repo.broken.clear()
+    again = await s.scan(now=T0 + timedelta(hours=4))
+    assert (again.requests_changed, again.failed) == (1, 0)
+    assert uow.types_of(ids[2]) == ["governance.request_overdue", "governance.request_escalated"]
+
+
+async def test_disputes_past_their_deadline_are_overdue_once() -> None:
+    s, repo, uow = scheduler()
+    d = DisputeCase.register(
+        dispute_id="d1",
+        kind=DisputeKind.LABOUR,
+        summary="欠薪",
+        community_code=PATH[4],
+        building_code=None,
+        area_path=PATH[:5],
+        parties=[{"name_masked": "张*", "role": "applicant"}],
+        mediator_name="调解员",
+        mediator_subject=None,
+        by=BY,
+        now=T0,
+        due_at=T0 + timedelta(days=30),
+    )
+    repo.disputes[d.id] = d.to_doc()
+    assert (await s.scan(now=T0 + timedelta(days=29))).disputes_due == 0
+    assert (await s.scan(now=T0 + timedelta(days=30))).disputes_changed == 1
+    assert (await s.scan(now=T0 + timedelta(days=31))).disputes_changed == 0
+    assert uow.types_of("d1") == ["governance.dispute_overdue"]
