@@ -245,6 +245,8 @@ class ChildView(BaseModel):
     area: AreaRef
     values: dict[str, float | None]
     met: dict[str, bool | None]
+    targets: dict[str, float] = {}  # the headline targets that apply to this child (its own level)
+    counters: dict[str, int] = {}  # the raw counters too, for breakdowns side by side (employed by type)
 
 
 class View(BaseModel):

@@ -520,11 +520,14 @@ def view_from(doc: Doc, *, targets: dict[str, dict[str, float]], children: list[
 
 
 def _child(doc: Doc, targets: dict[str, dict[str, float]]) -> ChildView:
-    values = evaluate(dict(doc.get("counters", {})), code=doc["_id"], level=doc.get("level", ""), targets=targets)
+    counters = dict(doc.get("counters", {}))
+    values = evaluate(counters, code=doc["_id"], level=doc.get("level", ""), targets=targets)
     return ChildView(
         area=_area(doc),
         values={v.key: v.value for v in values if v.headline},
         met={v.key: v.met for v in values if v.headline},
+        targets={v.key: v.target for v in values if v.headline and v.target is not None},
+        counters=counters,
     )
 
 
@@ -618,7 +621,6 @@ class ReadModelService:
         Served from MongoDB change streams, so every instance sees every change."""
         store = await self.store()
         doc = await self._view_doc(store, principal, area)
-        yield "view", view_from(doc, targets=self.targets, children=await store.children(area)).model_dump_json()
         pipeline = [
             {
                 "$match": {
@@ -631,6 +633,9 @@ class ReadModelService:
             }
         ]
         async with await self.db.watch(pipeline, full_document="updateLookup", max_await_time_ms=200) as changes:
+            # the first view is read once the change stream is open: no change falls between the two
+            doc = await store.view(area) or doc
+            yield "view", view_from(doc, targets=self.targets, children=await store.children(area)).model_dump_json()
             last_push = last_ping = last_check = time.monotonic()
             pending = False
             while True:
