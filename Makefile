@@ -1,9 +1,10 @@
 # Relocation follow-up support platform: developer and CI entry points.
 #
-#   make install     .venv from requirements.lock (hash-checked) + editable shared/ and services/*
+#   make install     .venv from requirements.lock (hash-checked) + editable shared/ and services/*,
+#                    and the monitoring page (npm ci + build)
 #   make lock        re-resolve uv.lock and export requirements.lock
 #   make lint        ruff, ruff format --check, mypy, docker-compose.yml and deploy/k8s checks
-#   make test        install, lint, then pytest against a local Kafka + SecantusDB (.stack/test)
+#   make test        install, lint, Chromium (apt, as root), then pytest against a local Kafka + SecantusDB
 #   make run         install, then scripts/run.py (SCALE=n -> --scale n; ARGS=... passed through)
 #   make bench       install, then every bench/*.py against a local stack (.stack/bench)
 #   make stack-up    start the dev stack in .stack/dev (prints the env to export)
@@ -35,14 +36,25 @@ INSTALL_STAMP := $(VENV)/.installed-$(INSTALL_KEY)
 
 DEV_STACK := .stack/dev
 
+# The monitoring page: Apache ECharts from npm (package-lock.json), bundled by build.mjs into the read
+# model's static/ folder (build output, ignored by git). Rebuilt when its sources change.
+WEB_DIR := services/readmodel/web
+WEB_BUILT := services/readmodel/readmodel_service/static/index.html
+WEB_SOURCES := $(WEB_DIR)/package-lock.json $(WEB_DIR)/build.mjs $(wildcard $(WEB_DIR)/src/*)
+
 .PHONY: help install lock lint lint-py lint-deploy test run bench stack-up stack-down stack-status clean distclean
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' Makefile
+	@sed -n '3,14s/^# \{0,1\}//p' Makefile
 
 # --- install -----------------------------------------------------------------------------------
 
-install: $(INSTALL_STAMP)
+install: $(INSTALL_STAMP) $(WEB_BUILT)
+
+$(WEB_BUILT): $(WEB_SOURCES)
+	@command -v npm >/dev/null || { echo "npm is missing: the monitoring page is built with Node.js 18+ and npm"; exit 1; }
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $@
 
 $(UV_BOOTSTRAP)/bin/uv:
 	@echo "uv is not on PATH: installing it into $(UV_BOOTSTRAP)"
@@ -88,6 +100,7 @@ lint-deploy:
 
 test: install
 	$(MAKE) lint
+	bash scripts/ensure_chromium.sh
 	bash scripts/test.sh
 
 run: install
