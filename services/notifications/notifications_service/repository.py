@@ -253,6 +253,13 @@ class NotificationsRepository:
         )
         return await self.db.deliveries.find({"claim": token, "state": SENDING}).to_list(None)
 
+    async def release_claims(self, *, owner: str, now: datetime) -> None:
+        """What this dispatcher claimed and did not finish is due again now (a clean stop)."""
+        await self.db.deliveries.update_many(
+            {"claimed_by": owner, "state": SENDING},
+            {"$set": {"state": PENDING, "next_attempt_at": now, "claim": None}},
+        )
+
     async def count_interrupted(self, ids: list[str], *, token: str) -> None:
         """An attempt whose dispatcher died mid-send counts as an attempt."""
         await self.db.deliveries.update_many({"_id": {"$in": ids}, "claim": token}, {"$inc": {"attempts": 1}})

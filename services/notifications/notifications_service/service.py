@@ -1026,10 +1026,7 @@ class Dispatcher:
     async def release(self) -> None:
         """On a clean stop: what this dispatcher claimed and did not finish is due again now."""
         with contextlib.suppress(Exception):
-            await self.repo.db.deliveries.update_many(
-                {"claimed_by": self.owner, "state": "sending"},
-                {"$set": {"state": "pending", "next_attempt_at": self.clock(), "claim": None}},
-            )
+            await self.repo.release_claims(owner=self.owner, now=self.clock())
 
     async def run(self) -> None:
         backoff = 0.1
