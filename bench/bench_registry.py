@@ -18,10 +18,11 @@ import time
 import uuid
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from common import national_id, percentile, services, stack_env, token
 
 from relocation_shared.events import CATALOG
+from relocation_shared.kafka import partitions_of
 from relocation_shared.mongo import make_client
 from relocation_shared.topics import GOVERNANCE
 
@@ -49,13 +50,15 @@ class Tap:
     """Timestamps each governance event's arrival, by resident id."""
 
     def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self.arrived: dict[str, float] = {}
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.consumer.start()
-        parts = [TopicPartition(GOVERNANCE, p) for p in sorted(self.consumer.partitions_for_topic(GOVERNANCE) or [])]
+        parts = await partitions_of(self.bootstrap, [GOVERNANCE])  # a fresh consumer knows no partitions
+        assert parts, "the governance topic has no partitions"
         self.consumer.assign(parts)
         ends = await self.consumer.end_offsets(parts)
         for tp in parts:
