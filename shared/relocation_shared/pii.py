@@ -9,17 +9,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII only: numbers typed in full-width digits (a Chinese IME) are normalised (NFKC) first.
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 # Anything that looks like an 18-character ID number or a mainland mobile number, in free text.
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-# Bounded by letters too: the 12-hex-digit tail of a UUID ("-13912345678a") is not a phone number.
-_PHONE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])")
+# `\d` is deliberate here: it also matches full-width digits, which must be masked all the same.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXxＸｘ])(?![0-9A-Za-z])")
+# A mobile number, with or without the country code (+86, 0086, 86) and with spaces or hyphens
+# between its groups (139 1234 5678). Bounded by letters too: the 12-hex-digit tail of a UUID
+# ("-13912345678a") is not a phone number.
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])((?:(?:\+|00|＋)?86[ \-]?)?1[3-9]\d)[ \-]?\d{4}[ \-]?(\d{4})(?![0-9A-Za-z])"
+)
+
+
+def _normal(text: str) -> str:
+    """Full-width digits and letters as ASCII, surrounding space off, upper case (the X)."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
 
 
 class InvalidNationalId(ValueError):
@@ -67,7 +82,7 @@ def check_digit(first17: str) -> str:
 
 def parse_national_id(text: str) -> NationalId:
     """Validate shape, birth date and the GB 11643 check digit; raise InvalidNationalId."""
-    value = text.strip().upper()
+    value = _normal(text)
     if not _ID_SHAPE.match(value):
         raise InvalidNationalId("身份证号码应为18位,前17位为数字,末位为数字或X")
     try:
@@ -97,7 +112,7 @@ def mask_phone(value: str) -> str:
 
 
 def keyed_hash(value: str, key: bytes) -> str:
-    return hmac.new(key, value.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, _normal(value).encode(), hashlib.sha256).hexdigest()
 
 
 def scrub(text: str) -> str:
@@ -110,3 +125,18 @@ def scrub(text: str) -> str:
 
 def contains_pii(text: str) -> bool:
     return bool(_ID_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text))
+
+
+NO_PII_MESSAGE = "不得填写身份证号码或手机号码(联系方式请登记在居民信息中)"
+
+
+def refuse_pii(value: str | None) -> str | None:
+    """A validator for free text bound for state and events: an ID or phone number in it is bad
+    input (a 422 naming the field), not something to store, publish or log."""
+    if value is not None and contains_pii(value):
+        raise ValueError(NO_PII_MESSAGE)
+    return value
+
+
+# Free text that must not carry a national ID or phone number (employer, reasons, notes...).
+FreeText = Annotated[str, AfterValidator(refuse_pii)]

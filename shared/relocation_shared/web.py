@@ -4,6 +4,7 @@ and /metrics."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -69,7 +70,9 @@ def validation_errors(errors: list[Any]) -> list[dict[str, str]]:
         if kind == "value_error":
             detail = str(err.get("ctx", {}).get("error", "")) or err.get("msg", "")
             msg = scrub(detail) or msg
-        out.append({"field": _field(err.get("loc", ())), "message": msg})
+        # a JSON syntax error's location is a byte offset into the body, not a field
+        field = "body" if kind == "json_invalid" else _field(err.get("loc", ()))
+        out.append({"field": field, "message": msg})
     return out
 
 
@@ -82,7 +85,9 @@ def error_body(code: str, message: str, field: str | None = None, **extra: Any) 
 
 
 class BodyLimit:
-    """Refuses bodies over `max_bytes` with 413 before the handler reads them."""
+    """Refuses bodies over `max_bytes` with 413: at once when Content-Length says so, and while
+    streaming a body sent without one (chunked), counting what arrives. The framework turns the
+    interrupted read into its own error response, which is replaced here by the 413."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -97,19 +102,29 @@ class BodyLimit:
                 await self._too_large(send)
                 return
         seen = 0
+        over = False
+        started = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    over = True
                     raise _TooLarge
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if over and not started:
+                return  # the app's answer to a body cut short: the 413 goes out instead
+            started = True
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, limited, guarded)
+        if over and not started:
             await self._too_large(send)
 
     async def _too_large(self, send: Send) -> None:
