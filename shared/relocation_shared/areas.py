@@ -9,6 +9,7 @@ their community's code (520330001001-G01, 520330001001-G01-B03).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -61,3 +62,49 @@ def within(path: AreaPath | list[str], scope: set[str] | frozenset[str]) -> bool
 def at_level(path: AreaPath | list[str], level: Level) -> str | None:
     """The code at `level` in the path, or None when the path does not reach that level."""
     return path[level.depth] if len(path) > level.depth else None
+
+
+# The shape of a code at each level (full match).
+_CODE_SHAPES = {
+    Level.PROVINCE: re.compile(r"[0-9]{2}0000"),
+    Level.CITY: re.compile(r"[0-9]{4}00"),
+    Level.COUNTY: re.compile(r"[0-9]{6}"),
+    Level.TOWN: re.compile(r"[0-9]{12}"),
+    Level.COMMUNITY: re.compile(r"[0-9]{12}"),
+    Level.GRID: re.compile(r"[0-9]{12}-G[0-9]{2,3}"),
+    Level.BUILDING: re.compile(r"[0-9]{12}-G[0-9]{2,3}-B[0-9]{2,3}"),
+}
+
+CODE_SHAPE_LABELS = {
+    Level.PROVINCE: "6位数字,后4位为0",
+    Level.CITY: "6位数字,后2位为0",
+    Level.COUNTY: "6位数字",
+    Level.TOWN: "12位数字",
+    Level.COMMUNITY: "12位数字",
+    Level.GRID: "社区代码加 -Gnn",
+    Level.BUILDING: "网格代码加 -Bnn",
+}
+
+
+def code_fits_level(code: str, level: Level) -> bool:
+    """True when the code has the shape of a code at that level."""
+    return bool(_CODE_SHAPES[level].fullmatch(code))
+
+
+def path_of_code(code: str) -> AreaPath:
+    """The area path a code implies by its shape alone: 520330001001-G01 → (520000, 520300,
+    520330, 520330001000, 520330001001, 520330001001-G01). For scope checks on a bare code."""
+    base, *rest = code.split("-")
+    shaped = any(code_fits_level(code, level) for level in (Level.COUNTY, Level.COMMUNITY, Level.GRID, Level.BUILDING))
+    if not shaped:
+        raise ValueError(f"not an area code: {code!r}")
+    path = [base[:2] + "0000", base[:4] + "00", base[:6]]
+    if len(base) == 12:
+        path += [base[:9] + "000", base]
+    for part in rest:
+        path.append(path[-1] + "-" + part)
+    out: list[str] = []
+    for c in path:  # 520000 is its own province and city level code only once
+        if not out or out[-1] != c:
+            out.append(c)
+    return tuple(out)

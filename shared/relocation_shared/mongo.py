@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.read_concern import ReadConcern
 
@@ -32,3 +33,26 @@ async def in_transaction(client: AsyncMongoClient[Doc], fn: Callable[[AsyncClien
 
 async def ping(db: AsyncDatabase[Doc]) -> None:
     await db.command("ping")
+
+
+# `$in` over many values is answered in time that grows with the square of the list by the
+# MongoDB-protocol server of the tests (5,000 ids: 21 s; 50 lists of 100: 0.7 s). Real MongoDB
+# does not mind; chunks of this size cost it nothing.
+IN_CHUNK = 100
+
+
+async def find_in(
+    coll: AsyncCollection[Doc],
+    field: str,
+    values: list[Any],
+    *,
+    projection: Doc | None = None,
+    session: AsyncClientSession | None = None,
+) -> list[Doc]:
+    """Documents whose `field` is one of `values`, asked for in chunks of IN_CHUNK."""
+    unique = list(dict.fromkeys(values))
+    out: list[Doc] = []
+    for i in range(0, len(unique), IN_CHUNK):
+        part = unique[i : i + IN_CHUNK]
+        out += await coll.find({field: {"$in": part}}, projection, session=session).to_list(None)
+    return out

@@ -12,6 +12,7 @@ from relocation_shared.batch import Input
 from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
 from relocation_shared.events.envelope import EventPayload
 from relocation_shared.events.vocab import EMPLOYMENT_TYPE_LABELS, EmploymentType
+from relocation_shared.pii import FreeText
 
 
 class EmploymentIn(Input):
@@ -21,22 +22,22 @@ class EmploymentIn(Input):
         "assistance_workshop 帮扶车间 / public_welfare_post 公益性岗位 / self_employed 自主创业"
     )
     organised_export: bool = Field(False, description="是否有组织劳务输出")
-    employer: str = Field(min_length=1, max_length=100)
-    destination: str | None = Field(None, max_length=60)
+    employer: FreeText = Field(min_length=1, max_length=100)
+    destination: FreeText | None = Field(None, max_length=60)
     monthly_wage: int = Field(ge=0, le=200_000, description="月工资(元)")
     started_on: date
 
 
 class EndEmploymentIn(Input):
     ended_on: date
-    reason: str = Field(min_length=1, max_length=200)
+    reason: FreeText = Field(min_length=1, max_length=200)
 
 
 class TrainingIn(Input):
     resident_id: str = Field(min_length=1, max_length=64)
-    course: str = Field(min_length=1, max_length=60)
+    course: FreeText = Field(min_length=1, max_length=60)
     hours: float = Field(gt=0, le=2000, description="学时")
-    certificate: str | None = Field(None, max_length=60, description="所获证书")
+    certificate: FreeText | None = Field(None, max_length=60, description="所获证书")
     completed_on: date
 
 

@@ -10,6 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from employment_service.models import HouseholdLedger
+from relocation_shared.mongo import find_in
 
 Doc = dict[str, Any]
 Session = AsyncClientSession | None
@@ -62,7 +63,7 @@ class EmploymentRepository:
         return await self.db.roster_residents.find_one({"_id": resident_id}, session=session)
 
     async def get_residents(self, ids: list[str], session: Session) -> dict[str, Doc]:
-        docs = await self.db.roster_residents.find({"_id": {"$in": ids}}, session=session).to_list(None)
+        docs = await find_in(self.db.roster_residents, "_id", ids, session=session)
         return {d["_id"]: d for d in docs}
 
     async def update_resident(self, resident_id: str, fields: Doc, session: Session) -> None:

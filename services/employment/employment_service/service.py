@@ -20,8 +20,10 @@ from employment_service.models import (
     TrainingIn,
 )
 from employment_service.repository import Doc, EmploymentRepository
+from relocation_shared.areas import path_of_code
 from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
+from relocation_shared.clock import business_day, business_today
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events import Envelope
 from relocation_shared.events.employment import (
@@ -44,7 +46,7 @@ END_LABOUR_LOST = "丧失劳动能力"
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return business_today()
 
 
 class EmploymentService:
@@ -81,7 +83,12 @@ class EmploymentService:
         if event is not None:
             tx.record(event, area_path=doc["area_path"], aggregate_id=household_id)
 
-    async def _end_spell(self, tx: Tx, spell: Doc, *, ended_on: date, reason: str) -> None:
+    async def _end_spell(
+        self, tx: Tx, spell: Doc, *, ended_on: date, reason: str, labour: int = 0, cause: str = "employment_ended"
+    ) -> None:
+        """Close a spell. `labour=-1` when the worker also leaves the labour force (moved out, lost
+        labour capacity): both counts move in one step, so a household whose only worker leaves
+        is never seen, even for an instant, as having labour and nobody employed (no false alert)."""
         await self.repo.close_spell(spell["_id"], ended_on=ended_on.isoformat(), reason=reason, session=tx.session)
         await self.repo.update_resident(spell["resident_id"], {"open_spell_id": None}, tx.session)
         tx.record(
@@ -100,7 +107,7 @@ class EmploymentService:
             aggregate_id=spell["household_id"],
         )
         # the cause first, then the alert it may raise
-        await self._adjust(tx, spell["household_id"], employed=-1, cause="employment_ended")
+        await self._adjust(tx, spell["household_id"], labour=labour, employed=-1, cause=cause)
 
     # roster, from the registry's events ------------------------------------
     async def on_household_registered(self, tx: Tx, env: Envelope, p: HouseholdRegistered) -> None:
@@ -132,11 +139,19 @@ class EmploymentService:
             raise NotFound("居民不在就业台账中", field="resident_id")
         if not resident["active"] or resident["labour_capacity"] == p.labour_capacity:
             return
+        await self.repo.update_resident(p.resident_id, {"labour_capacity": p.labour_capacity}, tx.session)
         if not p.labour_capacity and resident.get("open_spell_id"):
             spell = await self.repo.get_spell(resident["open_spell_id"], tx.session)
             assert spell is not None
-            await self._end_spell(tx, spell, ended_on=env.occurred_at.date(), reason=END_LABOUR_LOST)
-        await self.repo.update_resident(p.resident_id, {"labour_capacity": p.labour_capacity}, tx.session)
+            await self._end_spell(
+                tx,
+                spell,
+                ended_on=business_day(env.occurred_at),
+                reason=END_LABOUR_LOST,
+                labour=-1,
+                cause="labour_capacity_changed",
+            )
+            return
         await self._adjust(tx, p.household_id, labour=+1 if p.labour_capacity else -1, cause="labour_capacity_changed")
 
     async def on_resident_moved_out(self, tx: Tx, env: Envelope, p: ResidentMovedOut) -> None:
@@ -145,13 +160,16 @@ class EmploymentService:
             raise NotFound("居民不在就业台账中", field="resident_id")
         if not resident["active"]:
             return
+        await self.repo.update_resident(p.resident_id, {"active": False}, tx.session)
+        labour = -1 if resident["labour_capacity"] else 0
         if resident.get("open_spell_id"):
             spell = await self.repo.get_spell(resident["open_spell_id"], tx.session)
             assert spell is not None
-            await self._end_spell(tx, spell, ended_on=p.moved_out_on, reason=END_MOVED_OUT)
-        await self.repo.update_resident(p.resident_id, {"active": False}, tx.session)
-        if resident["labour_capacity"]:
-            await self._adjust(tx, p.household_id, labour=-1, cause="resident_moved_out")
+            await self._end_spell(
+                tx, spell, ended_on=p.moved_out_on, reason=END_MOVED_OUT, labour=labour, cause="resident_moved_out"
+            )
+        elif labour:
+            await self._adjust(tx, p.household_id, labour=labour, cause="resident_moved_out")
 
     # employment spells -----------------------------------------------------
     async def employ(self, *, principal: Principal, data: EmploymentIn, correlation_id: str | None = None) -> Spell:
@@ -361,5 +379,10 @@ class EmploymentService:
     async def zero_employment_households(
         self, *, principal: Principal, area: str, limit: int
     ) -> list[HouseholdEmployment]:
-        principal.require_area([area], field="area")
+        try:
+            path = path_of_code(area)
+        except ValueError:
+            raise InvalidInput("区域代码格式无效", field="area") from None
+        # the area's own path: a city officer sees the zero list of a county in their city
+        principal.require_area(path, field="area")
         return [HouseholdEmployment.from_doc(d) for d in await self.repo.zero_households(area, limit=limit)]

@@ -59,7 +59,7 @@ from relocation_shared.events.community import (
 )
 from relocation_shared.events.envelope import EventPayload
 from relocation_shared.events.vocab import HOUSEHOLD_KIND_LABELS, HouseholdKind, Sex
-from relocation_shared.pii import InvalidNationalId, contains_pii, parse_national_id
+from relocation_shared.pii import FreeText, InvalidNationalId, parse_national_id, refuse_pii
 
 _CODE = r"^[0-9]{6}([0-9]{6})?(-G[0-9]{2,3}(-B[0-9]{2,3})?)?$"
 _PHONE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -67,7 +67,7 @@ _PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 
 class AreaIn(Input):
     code: str = Field(pattern=_CODE, description="区划代码:县级6位,镇和社区12位,网格/楼栋在社区代码后加 -Gnn / -Bnn")
-    name: str = Field(min_length=1, max_length=60)
+    name: FreeText = Field(min_length=1, max_length=60)
     level: Level
     parent: str = Field(pattern=_CODE)
 
@@ -86,7 +86,7 @@ class HouseholdIn(Input):
     community_code: str = Field(pattern=_CODE)
     grid_code: str = Field(pattern=_CODE)
     building_code: str = Field(pattern=_CODE)
-    room: str | None = Field(None, max_length=20)
+    room: FreeText | None = Field(None, max_length=20)
     registered_on: date | None = None
 
 
@@ -121,7 +121,7 @@ class Household(BaseModel):
 class ResidentIn(Input):
     household_id: str = Field(min_length=1, max_length=64)
     community_code: str = Field(pattern=_CODE, description="登记所在社区;须与该户所在社区一致")
-    name: str = Field(min_length=1, max_length=50)
+    name: FreeText = Field(min_length=1, max_length=50)
     national_id: str = Field(min_length=1, max_length=32, description="居民身份证号码(只保存掩码和密钥散列)")
     phone: str | None = Field(None, max_length=20)
     labour_capacity: bool = Field(description="是否有劳动能力")
@@ -154,7 +154,7 @@ class ResidentUpdate(Input):
 
 class MoveOut(Input):
     moved_out_on: date
-    reason: str = Field(min_length=1, max_length=200)
+    reason: FreeText = Field(min_length=1, max_length=200)
 
 
 class Resident(BaseModel):
@@ -199,13 +199,7 @@ Household.model_rebuild()
 # Community work
 
 Doc = dict[str, Any]
-_NO_PII = "不得填写身份证号码或手机号码(联系方式请登记在居民信息中)"
-
-
-def _no_pii(value: str | None) -> str | None:
-    if value is not None and contains_pii(value):
-        raise ValueError(_NO_PII)
-    return value
+_no_pii = refuse_pii
 
 
 # Business days (a visit's date, a points entry's day) are Beijing time's: cadres work in UTC+8.

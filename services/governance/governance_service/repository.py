@@ -9,6 +9,8 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from relocation_shared.mongo import find_in
+
 Doc = dict[str, Any]
 Session = AsyncClientSession | None
 
@@ -36,7 +38,7 @@ class GovernanceRepository:
         return await self.db.areas.find_one({"_id": code}, session=session)
 
     async def get_areas(self, codes: list[str], session: Session = None) -> dict[str, Doc]:
-        docs = await self.db.areas.find({"_id": {"$in": codes}}, session=session).to_list(None)
+        docs = await find_in(self.db.areas, "_id", codes, session=session)
         return {d["_id"]: d for d in docs}
 
     async def insert_area(self, doc: Doc, session: Session) -> None:
@@ -53,7 +55,7 @@ class GovernanceRepository:
         return await self.db.households.find_one({"_id": household_id}, session=session)
 
     async def get_households(self, ids: list[str], session: Session = None) -> dict[str, Doc]:
-        docs = await self.db.households.find({"_id": {"$in": ids}}, session=session).to_list(None)
+        docs = await find_in(self.db.households, "_id", ids, session=session)
         return {d["_id"]: d for d in docs}
 
     async def list_households(self, area_code: str, *, after: str | None, limit: int) -> list[Doc]:
@@ -70,9 +72,9 @@ class GovernanceRepository:
         return await self.db.residents.find_one({"_id": resident_id}, session=session)
 
     async def existing_id_hashes(self, hashes: list[str], session: Session = None) -> set[str]:
-        docs = await self.db.residents.find(
-            {"national_id_hash": {"$in": hashes}}, {"national_id_hash": 1}, session=session
-        ).to_list(None)
+        docs = await find_in(
+            self.db.residents, "national_id_hash", hashes, projection={"national_id_hash": 1}, session=session
+        )
         return {d["national_id_hash"] for d in docs}
 
     async def update_resident(self, resident_id: str, fields: Doc, session: Session) -> None:

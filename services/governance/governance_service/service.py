@@ -65,9 +65,10 @@ from governance_service.models import (
     staff_id_for,
 )
 from governance_service.repository import CommunityRepository, Doc, GovernanceRepository
-from relocation_shared.areas import LEVELS, Level
+from relocation_shared.areas import CODE_SHAPE_LABELS, LEVELS, Level, code_fits_level
 from relocation_shared.auth import ROLE_ACTIONS, Action, Principal, Role
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
+from relocation_shared.clock import business_today
 from relocation_shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from relocation_shared.events.community import (
     PARTY_ORG_KIND_LABELS,
@@ -181,6 +182,10 @@ class GovernanceService:
                 raise InvalidInput(
                     f"{data.level.label}的上级应为{expected_parent_level.label}", field="parent", parent=parent["level"]
                 )
+            if not code_fits_level(data.code, data.level):
+                raise InvalidInput(
+                    f"{data.level.label}代码格式应为{CODE_SHAPE_LABELS[data.level]}", field="code", code=data.code
+                )
             if not data.code.startswith(_code_prefix(parent)):
                 raise InvalidInput("区域代码应以上级区域代码开头", field="code")
             if await self.repo.get_area(data.code, tx.session) is not None:
@@ -230,7 +235,7 @@ class GovernanceService:
                     outcome.reject(index, err)
                     continue
                 hid = new_id()
-                registered_on = data.registered_on or datetime.now(UTC).date()
+                registered_on = data.registered_on or business_today()
                 doc = {
                     "_id": hid,
                     "kind": data.kind.value,
@@ -393,7 +398,7 @@ class GovernanceService:
         self, *, principal: Principal, resident_id: str, data: MoveOut, correlation_id: str | None = None
     ) -> Resident:
         principal.require(Action.REGISTRY_WRITE)
-        if data.moved_out_on > date.today():
+        if data.moved_out_on > business_today():
             raise InvalidInput("迁出日期不能晚于今天", field="moved_out_on")
 
         async def work(tx: Tx) -> None:
@@ -430,24 +435,41 @@ class GovernanceService:
 
 
 def _code_prefix(parent: Doc) -> str:
-    """Children's codes extend the parent's: a town's community shares its first 9 digits."""
+    """Children's codes extend the parent's: a town's community shares its first 9 digits, a
+    community's grid is `<community>-Gnn`, a grid's building `<grid>-Bnn`."""
     code: str = parent["_id"]
-    return code[:9] if parent["level"] == Level.TOWN else code
+    if parent["level"] == Level.TOWN:
+        return code[:9]
+    if parent["level"] in (Level.COMMUNITY, Level.GRID):
+        return code + "-"
+    return code
 
 
 def _check_placement(principal: Principal, areas: dict[str, Doc], data: HouseholdIn) -> Doc:
     community = areas.get(data.community_code)
     if community is None or community["level"] != Level.COMMUNITY:
         raise InvalidInput("安置社区不存在", field="community_code")
-    principal.require_area(community["path"], field="community_code")
+    if principal.covers(community["path"]):
+        field = "building_code"
+    else:
+        # a grid worker covers their grid's buildings, not the whole community: scope is then
+        # checked on the building's path, and anyone else is refused on the community
+        field = "community_code"
+        if not any(within_subtree(code, community["_id"]) for code in principal.areas):
+            principal.require_area(community["path"], field=field)
     grid = areas.get(data.grid_code)
     if grid is None or grid["level"] != Level.GRID or grid["parent"] != data.community_code:
         raise InvalidInput("网格不存在或不属于该社区", field="grid_code")
     building = areas.get(data.building_code)
     if building is None or building["level"] != Level.BUILDING or building["parent"] != data.grid_code:
         raise InvalidInput("楼栋不存在或不属于该网格", field="building_code")
-    principal.require_area(building["path"], field="building_code")
+    principal.require_area(building["path"], field=field)
     return building
+
+
+def within_subtree(code: str, community: str) -> bool:
+    """A grid or building code inside the community (`<community>-Gnn…`)."""
+    return code.startswith(community + "-")
 
 
 # =============================================================================================

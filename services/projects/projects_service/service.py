@@ -57,6 +57,7 @@ from projects_service.models import (
 from projects_service.repository import REVERSAL_SUFFIX, Doc, ProjectsRepository
 from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
+from relocation_shared.clock import business_today
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events import Envelope
 from relocation_shared.events.employment import EmploymentEnded, WorkerEmployed
@@ -92,7 +93,7 @@ END_UNLINKED = "unlinked"
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return business_today()
 
 
 def _now() -> datetime:
