@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sys
 import uuid
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from relocation_shared.auth import mint_token
+from relocation_shared.topics import EMPLOYMENT, GOVERNANCE
+from tests.integration.kafka_helpers import start_at_end
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -46,6 +49,10 @@ def platform(stack_env: dict[str, str]) -> Iterator[Platform]:
     for old in ARTIFACTS.glob("*.log"):
         old.unlink()
     governance = start_service("governance", {**common, "MONGODB_DATABASE": f"e2e_gov_{run_id}"}, log_dir=ARTIFACTS)
+    # the employment service's new group starts at the topics' end, not at other runs' history
+    asyncio.run(
+        start_at_end(stack_env["KAFKA_BOOTSTRAP_SERVERS"], f"e2e-employment-{run_id}", [GOVERNANCE, EMPLOYMENT])
+    )
     employment = start_service(
         "employment",
         {**common, "MONGODB_DATABASE": f"e2e_emp_{run_id}", "CONSUMER_GROUP": f"e2e-employment-{run_id}"},

@@ -22,8 +22,8 @@ import pytest
 from notifications_service.events import CONSUMED_TOPICS
 from tests.e2e.conftest import ARTIFACTS, Platform, ServiceProcess, start_service
 from tests.e2e.test_registry_and_employment import XISHUI, Client, national_id, wait_roster
+from tests.integration.kafka_helpers import start_at_end
 from tests.integration.notifications_gateway import FakeGateway
-from tests.integration.test_notifications_delivery import start_at_end
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("topics")]
 

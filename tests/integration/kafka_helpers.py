@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 
-from relocation_shared.kafka import partitions_of
+from relocation_shared.kafka import ensure_topics, partitions_of
 
 
 class TopicTap:
@@ -64,3 +65,18 @@ async def wait_for(predicate: Callable[[], object], timeout: float = 10.0, inter
             return
         await asyncio.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+async def start_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
+    """A new consumer group starts at the topics' end: a shared broker holds other runs' history,
+    which a group reading from the earliest offset would have to wade through first."""
+    await ensure_topics(bootstrap, topics, partitions=6, replication=1)
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await c.start()
+    try:
+        parts = await partitions_of(bootstrap, topics)
+        c.assign(parts)
+        ends = await c.end_offsets(parts)
+        await c.commit({tp: OffsetAndMetadata(off, "") for tp, off in ends.items()})
+    finally:
+        await c.stop()

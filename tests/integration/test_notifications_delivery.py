@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka import AIOKafkaProducer
 
 from notifications_service.channels import InboxChannel, SendResult, WebhookChannel
 from notifications_service.events import handlers
@@ -34,10 +33,10 @@ from relocation_shared.auth import Principal, Role
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
 from relocation_shared.events.governance import StaffAssigned
-from relocation_shared.kafka import make_producer, partitions_of
+from relocation_shared.kafka import make_producer
 from relocation_shared.outbox import OUTBOX, UnitOfWork, ensure_outbox_indexes
 from relocation_shared.topics import EMPLOYMENT, GOVERNANCE
-from tests.integration.kafka_helpers import wait_for
+from tests.integration.kafka_helpers import start_at_end, wait_for
 from tests.integration.notifications_gateway import FakeGateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("topics")]
@@ -142,19 +141,6 @@ def cleared(hid: str) -> HouseholdZeroEmploymentCleared:
     return HouseholdZeroEmploymentCleared(
         household_id=hid, employed_count=1, labour_count=1, zero_since=now, cleared_at=now, cause="worker_employed"
     )
-
-
-async def start_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
-    """A new group starts at the topics' end (the shared broker holds other runs' history)."""
-    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await c.start()
-    try:
-        parts = await partitions_of(bootstrap, topics)
-        c.assign(parts)
-        ends = await c.end_offsets(parts)
-        await c.commit({tp: OffsetAndMetadata(off, "") for tp, off in ends.items()})
-    finally:
-        await c.stop()
 
 
 async def publish(producer: AIOKafkaProducer, env: Envelope) -> None:
