@@ -8,10 +8,16 @@ from relocation_shared.settings import ServiceSettings
 
 # Targets per indicator: "default" for every area, or by level ("county") or area code ("520330").
 # 零就业家庭动态清零: 0; the employment rate is each county's own target (here a default).
+# Override with the TARGETS environment variable (JSON of the same shape).
 DEFAULT_TARGETS: dict[str, dict[str, float]] = {
     "zero_employment_households": {"default": 0},
     "employment_rate": {"default": 95.0, "city": 97.0},
     "employed_per_household": {"default": 1.0},
+    # 民情实事办结率 100 %, nothing overdue, 调解成功率 ≥ 98 %, 上门服务 ≥ 500 a year per county
+    "request_completion_rate": {"default": 100.0},
+    "requests_overdue_open": {"default": 0},
+    "mediation_success_rate": {"default": 98.0},
+    "visits_this_year": {"county": 500},
 }
 
 

@@ -15,7 +15,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from relocation_shared.clock import business_day, business_today
 from relocation_shared.events import Envelope, EventPayload
+from relocation_shared.events.community import (
+    DisputeMediated,
+    DisputeRegistered,
+    PointsAwarded,
+    PointsRedeemed,
+    RequestOverdue,
+    RequestRated,
+    RequestReopened,
+    RequestResolved,
+    RequestState,
+    RequestSubmitted,
+    VisitRecorded,
+)
 from relocation_shared.events.employment import (
     EmploymentEnded,
     HouseholdLabourChanged,
@@ -25,6 +39,25 @@ from relocation_shared.events.employment import (
     WorkerEmployed,
 )
 from relocation_shared.events.governance import HouseholdRegistered, ResidentMovedOut, ResidentRegistered
+from relocation_shared.events.projects import (
+    INDUSTRY_CHAIN_LABELS,
+    PROJECT_STATUS_LABELS,
+    SOURCE_KIND_LABELS,
+    CollectiveAssetRecorded,
+    CollectiveIncomeRecorded,
+    DemonstrationChanged,
+    DividendPaid,
+    FundsAllocated,
+    FundsDisbursed,
+    JobLinked,
+    JobUnlinked,
+    PaymentKind,
+    PaymentReversed,
+    ProjectApproved,
+    ProjectStatus,
+    ProjectStatusChanged,
+    SourceBudgetSet,
+)
 from relocation_shared.events.vocab import AWAY_TYPES, EMPLOYMENT_TYPE_LABELS, HOUSEHOLD_KIND_LABELS, EmploymentType
 
 Counters = dict[str, int]
@@ -86,7 +119,7 @@ class IndicatorGroup:
 
 
 def _occurred(env: Envelope, _p: Any) -> date:
-    return env.occurred_at.date()
+    return business_day(env.occurred_at)
 
 
 def count(*keys: str) -> Compute:
@@ -104,6 +137,16 @@ def ratio(num: str | tuple[str, ...], den: str, *, percent: bool = False) -> Com
         return value * 100 if percent else value
 
     return compute
+
+
+def scaled(compute: Compute, factor: Decimal) -> Compute:
+    """fen → 万元 (÷ 1,000,000), minutes → hours (÷ 60)."""
+
+    def fn(c: Counters) -> Decimal | None:
+        value = compute(c)
+        return None if value is None else value / factor
+
+    return fn
 
 
 def rounded(value: Decimal | None, decimals: int) -> float | None:
@@ -211,8 +254,270 @@ EMPLOYMENT.indicator("trained_persons", "培训人数", "人", "trained_persons"
 EMPLOYMENT.indicator("average_monthly_wage", "月均工资", "元", ratio("wage_sum", "employed"))
 
 # ---------------------------------------------------------------------------------------------
+# 社区治理 (community work in the governance service: the 四单 requests, disputes, visits, points)
 
-GROUPS: list[IndicatorGroup] = [REGISTRY, EMPLOYMENT]
+COMMUNITY = IndicatorGroup("community", "社区治理")
+OPEN_STATES = frozenset({RequestState.SUBMITTED, RequestState.DISPATCHED, RequestState.ACCEPTED, RequestState.REOPENED})
+
+
+@COMMUNITY.fold(RequestSubmitted)
+def _request_submitted(_p: RequestSubmitted) -> Deltas:
+    return {"requests_submitted": 1, "requests_open": 1}
+
+
+@COMMUNITY.fold(RequestResolved)
+def _request_resolved(p: RequestResolved) -> Deltas:
+    # 逾期未办结: an open request that has missed a deadline leaves the count when it is resolved
+    return {
+        "requests_open": -1,
+        "requests_resolved": 1,
+        "requests_resolved_low": int(p.resolved_low_level),
+        "requests_overdue_open": -int(p.was_overdue),
+    }
+
+
+@COMMUNITY.fold(RequestRated)
+def _request_rated(p: RequestRated) -> Deltas:
+    return {"requests_closed": 1, "rating_sum": p.score, "close_minutes_sum": p.minutes_to_close}
+
+
+@COMMUNITY.fold(RequestReopened)
+def _request_reopened(p: RequestReopened) -> Deltas:
+    """群众有异议: the closed request is open again; its rating and closure no longer count."""
+    return {
+        "requests_open": 1,
+        "requests_resolved": -1,
+        "requests_resolved_low": -int(p.previous_resolved_low_level),
+        "requests_closed": -1,
+        "rating_sum": -p.previous_score,
+        "close_minutes_sum": -p.previous_minutes_to_close,
+        "requests_overdue_open": int(p.previous_was_overdue),
+    }
+
+
+@COMMUNITY.fold(RequestOverdue)
+def _request_overdue(p: RequestOverdue) -> Deltas:
+    """A request's first missed deadline; it counts as overdue-and-open while it is open (a missed
+    rating deadline comes after resolution: counted in the total, not as open)."""
+    if not p.first_overdue:
+        return {}
+    return {"requests_overdue": 1, "requests_overdue_open": int(p.state in OPEN_STATES)}
+
+
+@COMMUNITY.fold(DisputeRegistered)
+def _dispute_registered(_p: DisputeRegistered) -> Deltas:
+    return {"disputes_registered": 1, "disputes_pending": 1}
+
+
+@COMMUNITY.fold(DisputeMediated)
+def _dispute_mediated(p: DisputeMediated) -> Deltas:
+    return {"disputes_pending": -1, "disputes_concluded": 1, "disputes_successful": int(p.successful)}
+
+
+@COMMUNITY.fold(VisitRecorded, effective=lambda _e, p: p.visited_on)
+def _visit(p: VisitRecorded) -> Deltas:
+    return {"visits": 1, f"visits:{p.visited_on.year}": 1}
+
+
+@COMMUNITY.fold(PointsAwarded, effective=lambda _e, p: p.awarded_on)
+def _points_awarded(p: PointsAwarded) -> Deltas:
+    return {"points_awarded": p.points}
+
+
+@COMMUNITY.fold(PointsRedeemed, effective=lambda _e, p: p.redeemed_on)
+def _points_redeemed(p: PointsRedeemed) -> Deltas:
+    return {"points_redeemed": p.points}
+
+
+def _visits_this_year(c: Counters) -> Decimal:
+    """上门服务 in the current year (China time): the yearly target is per county and year."""
+    return Decimal(c.get(f"visits:{business_today().year}", 0))
+
+
+COMMUNITY.indicator("requests_submitted", "群众点单", "件", "requests_submitted", headline=True)
+COMMUNITY.indicator("requests_open", "在办诉求", "件", "requests_open", better="lower")
+COMMUNITY.indicator("requests_resolved", "已办结", "件", "requests_resolved")
+COMMUNITY.indicator("requests_closed", "已评单关闭", "件", "requests_closed")
+COMMUNITY.indicator(
+    "request_completion_rate",
+    "民情实事办结率",
+    "%",
+    ratio("requests_resolved", "requests_submitted", percent=True),
+    decimals=2,
+    headline=True,
+)
+COMMUNITY.indicator("requests_overdue_open", "逾期未办结", "件", "requests_overdue_open", better="lower", headline=True)
+COMMUNITY.indicator("requests_overdue", "累计逾期", "件", "requests_overdue", better="lower")
+COMMUNITY.indicator(
+    "resolved_low_level_share",
+    "楼栋网格办结占比",
+    "%",
+    ratio("requests_resolved_low", "requests_resolved", percent=True),
+    decimals=2,
+)
+COMMUNITY.indicator("average_rating", "评单平均分", "分", ratio("rating_sum", "requests_closed"), decimals=2)
+COMMUNITY.indicator(
+    "mean_hours_to_close",
+    "平均办结时长",
+    "小时",
+    scaled(ratio("close_minutes_sum", "requests_closed"), Decimal(60)),
+    decimals=1,
+    better="lower",
+)
+COMMUNITY.indicator("disputes_registered", "矛盾纠纷登记", "件", "disputes_registered")
+COMMUNITY.indicator("disputes_pending", "调解中", "件", "disputes_pending", better="lower")
+COMMUNITY.indicator("disputes_concluded", "已调解", "件", "disputes_concluded")
+COMMUNITY.indicator(
+    "mediation_success_rate",
+    "调解成功率",
+    "%",
+    ratio("disputes_successful", "disputes_concluded", percent=True),
+    decimals=2,
+    headline=True,
+)
+COMMUNITY.indicator("visits_this_year", "本年上门服务", "次", _visits_this_year, headline=True)
+COMMUNITY.indicator("visits", "累计上门服务", "次", "visits")
+COMMUNITY.indicator("points_awarded", "积分发放", "分", "points_awarded")
+COMMUNITY.indicator("points_redeemed", "积分兑换", "分", "points_redeemed")
+
+# ---------------------------------------------------------------------------------------------
+# 项目资金 (follow-up industry projects and their money; amounts kept in fen, read in 万元)
+
+PROJECTS = IndicatorGroup("projects", "项目资金")
+WAN_YUAN = Decimal(1_000_000)  # fen in 1万元
+
+
+def _project_tags(kind: str, chain: str | None, sign: int) -> Deltas:
+    out = {f"projects:kind:{kind}": sign}
+    if chain:
+        out[f"projects:chain:{chain}"] = sign
+    return out
+
+
+@PROJECTS.fold(ProjectApproved, effective=lambda _e, p: p.approved_on)
+def _project_approved(p: ProjectApproved) -> Deltas:
+    out: Deltas = {
+        "projects": 1,
+        f"projects:status:{ProjectStatus.APPROVED.value}": 1,
+        "projects_demonstration": int(p.provincial_demonstration),
+        "allocated_fen": p.allocated_fen,
+        **_project_tags(p.kind.value, p.chain.value if p.chain else None, 1),
+    }
+    for a in p.allocations:
+        key = f"allocated_fen:{a.source_kind.value}"
+        out[key] = out.get(key, 0) + a.amount_fen
+    return out
+
+
+@PROJECTS.fold(FundsAllocated)
+def _funds_allocated(p: FundsAllocated) -> Deltas:
+    return {"allocated_fen": p.amount_fen, f"allocated_fen:{p.source_kind.value}": p.amount_fen}
+
+
+@PROJECTS.fold(ProjectStatusChanged, effective=lambda _e, p: p.changed_on)
+def _status_changed(p: ProjectStatusChanged) -> Deltas:
+    out: Deltas = {f"projects:status:{p.from_status.value}": -1, f"projects:status:{p.to_status.value}": 1}
+    for a in p.released:  # a cancelled project gives back what it had not disbursed
+        out["allocated_fen"] = out.get("allocated_fen", 0) - a.amount_fen
+        key = f"allocated_fen:{a.source_kind.value}"
+        out[key] = out.get(key, 0) - a.amount_fen
+    return out
+
+
+@PROJECTS.fold(DemonstrationChanged)
+def _demonstration(p: DemonstrationChanged) -> Deltas:
+    return {"projects_demonstration": 1 if p.provincial_demonstration else -1}
+
+
+@PROJECTS.fold(SourceBudgetSet)
+def _budget(p: SourceBudgetSet) -> Deltas:
+    return {"budget_fen": p.delta_fen, f"budget_fen:{p.source_kind.value}": p.delta_fen}
+
+
+@PROJECTS.fold(FundsDisbursed, effective=lambda _e, p: p.disbursed_on)
+def _disbursed(p: FundsDisbursed) -> Deltas:
+    return {"disbursed_fen": p.amount_fen, f"disbursed_fen:{p.source_kind.value}": p.amount_fen}
+
+
+@PROJECTS.fold(DividendPaid, effective=lambda _e, p: p.paid_on)
+def _dividend(p: DividendPaid) -> Deltas:
+    return {
+        "dividends_fen": p.amount_fen,
+        f"dividends_fen:{p.recipient.value}": p.amount_fen,
+        "households_benefiting": p.households_benefiting_delta,
+    }
+
+
+@PROJECTS.fold(CollectiveIncomeRecorded, effective=lambda _e, p: p.received_on)
+def _collective_income(p: CollectiveIncomeRecorded) -> Deltas:
+    return {"collective_income_fen": p.amount_fen}
+
+
+@PROJECTS.fold(CollectiveAssetRecorded, effective=lambda _e, p: p.recorded_on)
+def _collective_asset(p: CollectiveAssetRecorded) -> Deltas:
+    return {"collective_assets_fen": p.amount_fen}
+
+
+@PROJECTS.fold(PaymentReversed, effective=lambda _e, p: p.reversed_on)
+def _reversed(p: PaymentReversed) -> Deltas:
+    """A compensating entry takes back what the entry it reverses added."""
+    amount = p.amount_fen
+    if p.payment_kind is PaymentKind.DISBURSEMENT:
+        out = {"disbursed_fen": -amount}
+        if p.source_kind:
+            out[f"disbursed_fen:{p.source_kind.value}"] = -amount
+        return out
+    if p.payment_kind is PaymentKind.DIVIDEND:
+        out = {"dividends_fen": -amount, "households_benefiting": p.households_benefiting_delta}
+        if p.recipient:
+            out[f"dividends_fen:{p.recipient.value}"] = -amount
+        return out
+    if p.payment_kind is PaymentKind.COLLECTIVE_INCOME:
+        return {"collective_income_fen": -amount}
+    return {"collective_assets_fen": -amount}
+
+
+@PROJECTS.fold(JobLinked)
+def _job_linked(_p: JobLinked) -> Deltas:
+    return {"project_jobs": 1}
+
+
+@PROJECTS.fold(JobUnlinked)
+def _job_unlinked(_p: JobUnlinked) -> Deltas:
+    return {"project_jobs": -1}
+
+
+def _wan(key: str) -> Compute:
+    return scaled(count(key), WAN_YUAN)
+
+
+PROJECTS.indicator("projects", "项目个数", "个", "projects", headline=True)
+for _status, _label in PROJECT_STATUS_LABELS.items():
+    PROJECTS.indicator(f"projects:status:{_status.value}", f"{_label}项目", "个", f"projects:status:{_status.value}")
+for _chain, _label in INDUSTRY_CHAIN_LABELS.items():
+    PROJECTS.indicator(f"projects:chain:{_chain.value}", f"{_label}项目", "个", f"projects:chain:{_chain.value}")
+PROJECTS.indicator("projects_demonstration", "省级示范项目", "个", "projects_demonstration")
+PROJECTS.indicator("allocated", "安排资金", "万元", _wan("allocated_fen"), decimals=2, headline=True)
+PROJECTS.indicator("disbursed", "已拨付资金", "万元", _wan("disbursed_fen"), decimals=2, headline=True)
+PROJECTS.indicator(
+    "disbursement_rate", "资金拨付率", "%", ratio("disbursed_fen", "allocated_fen", percent=True), decimals=2
+)
+for _source, _label in SOURCE_KIND_LABELS.items():
+    PROJECTS.indicator(
+        f"allocated:{_source.value}", f"{_label}·安排", "万元", _wan(f"allocated_fen:{_source.value}"), decimals=2
+    )
+    PROJECTS.indicator(
+        f"disbursed:{_source.value}", f"{_label}·拨付", "万元", _wan(f"disbursed_fen:{_source.value}"), decimals=2
+    )
+PROJECTS.indicator("project_jobs", "项目带动就业", "人", "project_jobs", headline=True)
+PROJECTS.indicator("dividends", "分红金额", "万元", _wan("dividends_fen"), decimals=2, headline=True)
+PROJECTS.indicator("households_benefiting", "受益搬迁户", "户", "households_benefiting")
+PROJECTS.indicator("collective_income", "集体经济收入", "万元", _wan("collective_income_fen"), decimals=2)
+PROJECTS.indicator("collective_assets", "集体资产", "万元", _wan("collective_assets_fen"), decimals=2)
+
+# ---------------------------------------------------------------------------------------------
+
+GROUPS: list[IndicatorGroup] = [REGISTRY, EMPLOYMENT, COMMUNITY, PROJECTS]
 FOLDS: dict[str, Fold] = {f.event_type: f for g in GROUPS for f in g.folds}
 INDICATORS: dict[str, Indicator] = {i.key: i for g in GROUPS for i in g.indicators}
 
@@ -294,6 +599,30 @@ EVENT_LABELS: dict[str, str] = {
     "employment.household_labour_changed": "家庭劳动力变化",
     "employment.household_zero_employment_raised": "零就业家庭预警",
     "employment.household_zero_employment_cleared": "零就业家庭清零",
+    "governance.request_submitted": "群众点单",
+    "governance.request_dispatched": "社区派单",
+    "governance.request_accepted": "网格员接单",
+    "governance.request_resolved": "诉求办结",
+    "governance.request_rated": "党组织评单",
+    "governance.request_reopened": "群众异议,重新办理",
+    "governance.request_overdue": "诉求逾期",
+    "governance.request_escalated": "吹哨上报",
+    "governance.request_reported": "部门报到",
+    "governance.dispute_registered": "矛盾纠纷登记",
+    "governance.dispute_mediated": "矛盾纠纷调解",
+    "governance.visit_recorded": "上门服务",
+    "governance.points_awarded": "积分发放",
+    "governance.points_redeemed": "积分兑换",
+    "projects.project_approved": "项目批复",
+    "projects.funds_allocated": "追加安排资金",
+    "projects.status_changed": "项目状态变更",
+    "projects.funds_disbursed": "资金拨付",
+    "projects.dividend_paid": "项目分红",
+    "projects.collective_income_recorded": "集体经济收入",
+    "projects.collective_asset_recorded": "集体资产登记",
+    "projects.payment_reversed": "冲正",
+    "projects.job_linked": "项目带动就业",
+    "projects.job_unlinked": "项目就业结束",
 }
 
 

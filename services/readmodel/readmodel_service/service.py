@@ -111,6 +111,8 @@ class FoldPlan:
                         for k, v in deltas.items():
                             daily[k] += v
         self.folded += 1
+        if env.type not in EVENT_LABELS:  # the feed shows what officials follow, not the plumbing
+            return
         self.feed.append(
             {
                 "_id": env.id,
@@ -165,7 +167,22 @@ def bucket_of(code: str) -> str:
 
 
 def _feed_detail(p: EventPayload) -> Doc:
-    keep = ("employment_type", "monthly_wage", "employer", "course", "kind", "name", "labour_count", "cause")
+    keep = (
+        "employment_type",
+        "monthly_wage",
+        "employer",
+        "course",
+        "kind",
+        "name",
+        "labour_count",
+        "cause",
+        "category",
+        "score",
+        "service",
+        "amount_fen",
+        "to_status",
+        "successful",
+    )
     data = p.model_dump(mode="json")
     return {k: data[k] for k in keep if k in data}
 
