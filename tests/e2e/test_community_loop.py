@@ -11,6 +11,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from relocation_shared.auth import mint_token
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.pii import check_digit
 from relocation_shared.topics import GOVERNANCE
-from tests.e2e.conftest import ARTIFACTS, ServiceProcess, start_service
+from tests.e2e.conftest import ARTIFACTS, Platform, ServiceProcess, start_service, view_of, wait_caught_up, wait_view
 from tests.integration.kafka_helpers import TopicTap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("topics")]
@@ -423,3 +424,48 @@ async def _loop(svc: tuple[ServiceProcess, str], tap: TopicTap) -> None:
     assert r["overdue_count"] >= 1 and r["level"] != "building"
     overdue = county("GET", f"/api/v1/requests?area={COMMUNITY}&overdue=true", None, 200)
     assert {x["id"] for x in overdue} == {fire["id"]}
+
+
+def test_a_request_shows_in_the_county_view(
+    service: tuple[ServiceProcess, str], platform: Platform, readmodel: ServiceProcess
+) -> None:
+    """点单 → 派单 → 接单 → 办结 → 评单 over HTTP: the read model's community and county views count
+    it (submitted, resolved at building level, closed, its rating); the county's 办结率 follows."""
+    cadre = As(service, "cadre-li", "李社区", "community_cadre", COMMUNITY)
+    wang = As(service, "grid-wang", "王网格", "grid_worker", G1)
+    head = As(service, "head-liu", "刘楼长", "building_head", B1)
+    headers = platform.headers("city_officer", "520300")
+    (wang_staff,) = cadre("GET", f"/api/v1/staff?area={G1}&role=grid_worker", None, 200)
+    wait_caught_up(readmodel)
+    before = {a: view_of(readmodel, a, headers)["counters"] for a in (COMMUNITY, COUNTY)}
+
+    rid = head(
+        "POST", "/api/v1/requests", {"category": "property", "description": "单元门禁损坏", "building_code": B1}, 201
+    )["id"]
+    cadre("POST", f"/api/v1/requests/{rid}/dispatch", {"staff_id": wang_staff["id"]}, 200)
+    wang("POST", f"/api/v1/requests/{rid}/accept", None, 200)
+    wang("POST", f"/api/v1/requests/{rid}/resolve", {"summary": "已更换门禁"}, 200)
+    cadre("POST", f"/api/v1/requests/{rid}/rate", {"score": 5}, 200)
+
+    expected = {
+        "requests_submitted": 1,
+        "requests_resolved": 1,
+        "requests_resolved_low": 1,
+        "requests_closed": 1,
+        "rating_sum": 5,
+        "requests_open": 0,
+    }
+    for area in (COMMUNITY, COUNTY):
+        old = before[area]
+        view = wait_view(
+            readmodel,
+            area,
+            headers,
+            lambda v, old=old: all(v["counters"].get(k, 0) - old.get(k, 0) == n for k, n in expected.items()),
+            timeout=30,
+        )
+        c = view["counters"]
+        exact = Decimal(c["requests_resolved"] * 100) / Decimal(c["requests_submitted"])
+        rate = float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))  # half up, as officials read it
+        assert view["values"]["request_completion_rate"] == rate
+        assert view["values"]["requests_submitted"] == c["requests_submitted"]

@@ -420,6 +420,33 @@ async def test_the_city_overview_drills_down_and_updates_live(browser: Browser, 
     await page.wait_for_timeout(600)  # let the charts finish their entry animation
     await page.screenshot(path=shot("02-city"), full_page=True)
 
+    # 社区治理 and 项目资金: cards with their targets, and per-county charts of the API's figures
+    for section, keys in {
+        "#cards-community": ["request_completion_rate", "mediation_success_rate", "visits_this_year"],
+        "#cards-projects": ["projects", "allocated", "disbursed", "dividends"],
+    }.items():
+        for key in keys:
+            value = next(i["value"] for i in api_city["indicators"] if i["key"] == key)
+            shown_value = await page.get_attribute(f"{section} [data-indicator='{key}']", "data-value")
+            assert shown_value is not None, key
+            if value is None:
+                assert shown_value == "", (key, shown_value)
+            else:
+                assert float(shown_value) == value, (key, shown_value, value)
+    assert "目标 ≥ 100" in (
+        await page.text_content("#cards-community [data-indicator='request_completion_rate']") or ""
+    )
+    assert "目标 ≥ 98" in (await page.text_content("#cards-community [data-indicator='mediation_success_rate']") or "")
+    names = [c["area"]["name"] for c in children]
+    for chart_id, key in (("#c-completion", "request_completion_rate"), ("#c-visits", "visits_this_year")):
+        option = await page.evaluate(f"window.monitor.option('{chart_id}')")
+        assert option["xAxis"][0]["data"] == names
+        assert [d["value"] for d in option["series"][0]["data"]] == [c["values"].get(key) for c in children]
+    funds = await page.evaluate("window.monitor.option('#c-funds')")
+    assert funds["series"][0]["data"] == [c["values"].get("allocated") or 0 for c in children]
+    await page.locator("#projects").scroll_into_view_if_needed()
+    await page.screenshot(path=shot("02b-city-community-projects"), full_page=True)
+
     # drill down: the county, then the town, then back up by the breadcrumb
     await page.click(f"#children tr[data-code='{XISHUI}']")
     await rendered(page, XISHUI)

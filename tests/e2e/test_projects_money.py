@@ -16,7 +16,7 @@ import pytest
 
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.topics import PROJECTS
-from tests.e2e.conftest import ARTIFACTS, Platform, ServiceProcess, start_service
+from tests.e2e.conftest import ARTIFACTS, Platform, ServiceProcess, start_service, view_of, wait_caught_up, wait_view
 from tests.e2e.test_registry_and_employment import XISHUI, Client, national_id, wait_roster
 from tests.integration.kafka_helpers import TopicTap
 
@@ -306,3 +306,57 @@ async def test_jobs_are_counted_from_employment_records_and_stop_when_employment
 
     summary = county.proj("GET", "/api/v1/summary", params={"area": community}).json()
     assert summary["total"]["jobs"] == 0 and summary["total"]["households_benefiting"] == 1
+
+
+def test_the_county_and_city_views_follow_the_money(
+    platform: Platform, projects: ServiceProcess, readmodel: ServiceProcess
+) -> None:
+    """Approve, disburse, operate, pay a dividend: the read model's community, county and city views
+    move by exactly those amounts (万元 as officials read them) and the project counts by status."""
+    city = Officer(platform, projects, "city_officer", "520300")
+    county = Officer(platform, projects, "county_officer", XISHUI)
+    headers = platform.headers("city_officer", "520300")
+    sid = source(city, budget_wan=300)
+    community = f"{XISHUI}{random.randint(100, 699)}002"
+    wait_caught_up(readmodel)
+    before = {a: view_of(readmodel, a, headers)["counters"] for a in (XISHUI, "520300")}
+
+    pid = approve(county, sid, community, 120)["id"]
+    move(county, pid, "under_construction", "2025-03-20")
+    pay = {"source_id": sid, "year": 2025, "amount_fen": 45 * WAN, "disbursed_on": "2025-04-01"}
+    assert county.proj("POST", f"/api/v1/projects/{pid}/disbursements", pay).status_code == 201
+    move(county, pid, "operating", "2025-09-01")
+    dividend = {
+        "recipient": "collective",
+        "community_code": community,
+        "amount_fen": 3 * WAN,
+        "year": 2025,
+        "paid_on": "2025-10-20",
+    }
+    assert county.proj("POST", f"/api/v1/projects/{pid}/dividends", dividend).status_code == 201
+
+    expected = {
+        "projects": 1,
+        "projects:status:operating": 1,
+        "projects:chain:agriculture": 1,
+        "allocated_fen": 120 * WAN,
+        "allocated_fen:central_earmarked": 120 * WAN,
+        "disbursed_fen": 45 * WAN,
+        "dividends_fen": 3 * WAN,
+        "dividends_fen:collective": 3 * WAN,
+    }
+    here = wait_view(
+        readmodel, community, headers, lambda v: all(v["counters"].get(k, 0) == n for k, n in expected.items())
+    )
+    assert here["values"]["allocated"] == 120.0 and here["values"]["disbursed"] == 45.0
+    assert here["values"]["disbursement_rate"] == 37.5 and here["values"]["dividends"] == 3.0
+    assert here["counters"].get("projects:status:approved", 0) == 0
+    for area in (XISHUI, "520300"):
+        old = before[area]
+        wait_view(
+            readmodel,
+            area,
+            headers,
+            lambda v, old=old: all(v["counters"].get(k, 0) - old.get(k, 0) == n for k, n in expected.items()),
+            timeout=20,
+        )

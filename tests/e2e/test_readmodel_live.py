@@ -7,35 +7,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, Platform, ServiceProcess, start_service
+from tests.e2e.conftest import Platform, ServiceProcess
 from tests.e2e.test_registry_and_employment import XISHUI, Client, make_community, national_id, wait_roster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("topics")]
-
-
-@pytest.fixture(scope="module")
-def readmodel(platform: Platform, stack_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    rm = start_service(
-        "readmodel",
-        {
-            **stack_env,
-            "JWT_SECRET": platform.secret,
-            "MONGODB_DATABASE": f"e2e_rm_{platform.run_id}",
-            "CONSUMER_GROUP": f"e2e-readmodel-{platform.run_id}",
-        },
-        log_dir=ARTIFACTS,
-    )
-    try:
-        rm.wait_ready()
-        yield rm
-    finally:
-        rm.stop()
 
 
 async def sse(url: str, headers: dict[str, str]) -> AsyncIterator[tuple[str, dict[str, Any]]]:

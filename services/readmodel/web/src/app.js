@@ -1,15 +1,32 @@
 // The monitoring page: log in with a bearer token, start at the highest area it covers, drill
 // down city → county → town → community, and follow the area live over Server-Sent Events.
 import { ApiError, decodeClaims, followStream, get, token } from "./api.js";
-import { chart, clearAll, pieOption, rateOption, resizeAll, trendOption, typesOption, zeroOption } from "./charts.js";
+import {
+  chart,
+  clearAll,
+  fundsOption,
+  pieOption,
+  projectsPieOption,
+  rateOption,
+  requestsOption,
+  resizeAll,
+  sourcesOption,
+  trendOption,
+  typesOption,
+  zeroOption,
+} from "./charts.js";
 import {
   CAUSES,
   CHILD_LABELS,
+  COMMUNITY_CARDS,
   DECIMALS,
   EMPLOYMENT_TYPES,
   HEADLINE,
   HOUSEHOLD_KINDS,
   LEVEL_LABELS,
+  OTHER_KINDS,
+  PROJECT_CARDS,
+  PROJECT_STATUSES,
   ROLE_LABELS,
   clock,
   day,
@@ -284,6 +301,11 @@ function render(view) {
   renderChildren(view);
   $("#c-pie-total").textContent = `已就业 ${num(view.counters.employed || 0)} 人`;
   chart($("#c-pie")).setOption(pieOption(view.counters));
+  $("#requests-total").textContent = `累计点单 ${num(view.counters.requests_submitted || 0)} 件`;
+  chart($("#c-requests")).setOption(requestsOption(view.counters));
+  $("#projects-total").textContent = `共 ${num(view.counters.projects || 0)} 个项目`;
+  chart($("#c-projects")).setOption(projectsPieOption(view.counters));
+  chart($("#c-sources")).setOption(sourcesOption(view.counters));
   document.body.dataset.rendered = view.updated_at || "1";
 }
 
@@ -310,13 +332,37 @@ const FOOTS = {
     `${HOUSEHOLD_KINDS.registered_poor} ${num(c["residents:registered_poor"] || 0)} · ${HOUSEHOLD_KINDS.co_relocated} ${num(c["residents:co_relocated"] || 0)}`,
   labour_force: (c) => `有劳动力家庭 ${num(c.households_with_labour || 0)} 户`,
   employed: (c) => `外出务工 ${num(c.employed_away || 0)} · 就近就地 ${num(c.employed_local || 0)}`,
+  requests_submitted: (c) => `在办 ${num(c.requests_open || 0)} · 已办结 ${num(c.requests_resolved || 0)}`,
+  resolved_low_level_share: () => "小事不出楼栋、不出网格",
+  average_rating: (c) => `已评单 ${num(c.requests_closed || 0)} 件(满分 5 分)`,
+  mean_hours_to_close: () => "从点单到评单关闭",
+  projects: (c) =>
+    PROJECT_STATUSES.filter((s) => c[`projects:status:${s.key}`])
+      .map((s) => `${s.label} ${num(c[`projects:status:${s.key}`])}`)
+      .join(" · "),
+  allocated: (c) => `省级示范项目 ${num(c.projects_demonstration || 0)} 个`,
+  disbursed: (c) => `拨付率 ${c.allocated_fen ? num(((c.disbursed_fen || 0) / c.allocated_fen) * 100, 2) : "—"}%`,
+  disbursement_rate: () => "已拨付 ÷ 安排资金",
+  project_jobs: () => "按就业台账实际带动",
+  dividends: (c) =>
+    `到户 ${num((c["dividends_fen:household"] || 0) / 1e6, 2)} 万 · 到集体 ${num((c["dividends_fen:collective"] || 0) / 1e6, 2)} 万`,
+  households_benefiting: () => "获得分红的搬迁户",
+  collective_income: (c) => `集体资产 ${num((c.collective_assets_fen || 0) / 1e6, 2)} 万元`,
 };
 
+const decimalsOf = (key) => DECIMALS[key] ?? state.indicators.get(key)?.decimals ?? 0;
+
 function renderCards(view) {
+  cardsInto($("#cards"), HEADLINE, view);
+  cardsInto($("#cards-community"), COMMUNITY_CARDS, view);
+  cardsInto($("#cards-projects"), PROJECT_CARDS, view);
+}
+
+function cardsInto(el, keys, view) {
   const byKey = new Map(view.indicators.map((i) => [i.key, i]));
-  const html = HEADLINE.filter((k) => byKey.has(k)).map((key) => {
+  const html = keys.filter((k) => byKey.has(k)).map((key) => {
     const ind = byKey.get(key);
-    const decimals = DECIMALS[key] ?? 0;
+    const decimals = decimalsOf(key);
     const status = ind.met == null ? "neutral" : ind.met ? "met" : "unmet";
     let foot;
     if (ind.target != null) {
@@ -353,8 +399,8 @@ function renderCards(view) {
       <div class="foot">${foot}</div>
     </div>`;
   });
-  $("#cards").innerHTML = html.join("");
-  for (const k of HEADLINE) if (byKey.has(k)) state.lastValues.set(k, byKey.get(k).value);
+  el.innerHTML = html.join("");
+  for (const k of keys) if (byKey.has(k)) state.lastValues.set(k, byKey.get(k).value);
 }
 
 function renderChildren(view) {
@@ -371,10 +417,22 @@ function renderChildren(view) {
   $("#t-zero").textContent = `各${noun}零就业家庭`;
   $("#t-types").textContent = `各${noun}就业结构`;
   $("#t-table").textContent = `各${noun}指标对比`;
+  $("#t-completion").textContent = `各${noun}民情实事办结率`;
+  $("#t-mediation").textContent = `各${noun}矛盾纠纷调解成功率`;
+  $("#t-visits").textContent = `各${noun}本年上门服务`;
+  $("#t-funds").textContent = `各${noun}项目资金`;
   chart($("#c-rate")).setOption(rateOption(children, {}));
   chart($("#c-zero")).setOption(zeroOption(children));
   chart($("#c-types")).setOption(typesOption(children));
-  for (const id of ["#c-rate", "#c-zero", "#c-types"]) {
+  chart($("#c-completion")).setOption(
+    rateOption(children, { key: "request_completion_rate", label: "民情实事办结率" }),
+  );
+  chart($("#c-mediation")).setOption(rateOption(children, { key: "mediation_success_rate", label: "调解成功率" }));
+  chart($("#c-visits")).setOption(
+    rateOption(children, { key: "visits_this_year", unit: "次", decimals: 0, label: "本年上门服务" }),
+  );
+  chart($("#c-funds")).setOption(fundsOption(children));
+  for (const id of ["#c-rate", "#c-zero", "#c-types", "#c-completion", "#c-mediation", "#c-visits", "#c-funds"]) {
     const c = chart($(id));
     if (!c.__drill) {
       c.on("click", (p) => {
@@ -388,7 +446,7 @@ function renderChildren(view) {
     const v = c.values[key];
     const met = c.met[key];
     const cls = met == null ? "" : met ? "met" : "unmet";
-    return `<td class="n ${cls}">${num(v, DECIMALS[key] ?? 0)}</td>`;
+    return `<td class="n ${cls}">${num(v, decimalsOf(key))}</td>`;
   };
   const row = (c) => `<tr data-code="${escapeHtml(c.area.code)}" tabindex="0" title="查看${escapeHtml(c.area.name)}">
       <th scope="row"><span class="go">›</span>${escapeHtml(c.area.name)}</th>
@@ -422,7 +480,7 @@ $("#crumbs").addEventListener("click", (event) => {
 // trend
 
 function renderTrendSelect() {
-  const groups = { registry: "搬迁群众", employment: "就业帮扶" };
+  const groups = { registry: "搬迁群众", employment: "就业帮扶", community: "社区治理", projects: "项目资金" };
   const byGroup = {};
   for (const i of state.indicators.values()) (byGroup[i.group] ||= []).push(i);
   $("#trend-indicator").innerHTML = Object.entries(byGroup)
@@ -534,6 +592,14 @@ async function loadZero() {
 // live feed
 
 const FEED_TONES = {
+  "governance.request_overdue": "alert",
+  "governance.request_escalated": "warn",
+  "governance.request_reopened": "warn",
+  "governance.request_rated": "ok",
+  "governance.request_resolved": "ok",
+  "projects.dividend_paid": "ok",
+  "projects.funds_disbursed": "ok",
+  "projects.payment_reversed": "warn",
   "employment.worker_employed": "ok",
   "employment.household_zero_employment_cleared": "ok",
   "employment.household_zero_employment_raised": "alert",
@@ -587,10 +653,14 @@ function feedDetail(item) {
   if (d.employer) parts.push(d.employer);
   if (d.monthly_wage != null) parts.push(`月薪 ${num(d.monthly_wage)} 元`);
   if (d.course) parts.push(d.course);
-  if (d.kind) parts.push(HOUSEHOLD_KINDS[d.kind] || d.kind);
+  if (d.kind) parts.push(HOUSEHOLD_KINDS[d.kind] || OTHER_KINDS[d.kind] || d.kind);
   if (d.name) parts.push(d.name);
   if (d.labour_count != null) parts.push(`劳动力 ${num(d.labour_count)} 人`);
   if (d.cause) parts.push(`原因:${CAUSES[d.cause] || d.cause}`);
+  if (d.amount_fen != null) parts.push(`金额 ${num(d.amount_fen / 1e6, 2)} 万元`);
+  if (d.score != null) parts.push(`评分 ${num(d.score)} 分`);
+  if (d.successful != null) parts.push(d.successful ? "调解成功" : "调解未成功");
+  if (d.to_status) parts.push(PROJECT_STATUSES.find((s) => s.key === d.to_status)?.label || d.to_status);
   return parts.join(" · ");
 }
 

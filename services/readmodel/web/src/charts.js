@@ -1,7 +1,7 @@
 // The page's charts, drawn with Apache ECharts (copied from node_modules by build.mjs).
 import * as echarts from "./vendor/echarts.esm.min.js";
 
-import { EMPLOYMENT_TYPES, num } from "./format.js";
+import { EMPLOYMENT_TYPES, FUND_SOURCES, INDUSTRY_CHAINS, PROJECT_STATUSES, num } from "./format.js";
 
 export const COLORS = {
   blue: "#1f5fbf",
@@ -131,7 +131,7 @@ export function rateOption(children, { key = "employment_rate", unit = "%", deci
   const uniform = distinct.length === 1 && targets.every((t) => t != null);
   const known = values.filter((v) => v != null);
   const floor = Math.min(...known, ...distinct);
-  const min = known.length && floor > 40 ? Math.max(0, Math.floor((floor - 5) / 10) * 10) : 0;
+  const min = unit === "%" && known.length && floor > 40 ? Math.max(0, Math.floor((floor - 5) / 10) * 10) : 0;
   return {
     ...base(),
     ...(children.length ? noGraphic : empty("暂无下级区域数据")),
@@ -320,6 +320,148 @@ export function trendOption(trend, decimals) {
           ]),
         },
         markLine: targetLine(trend.target, trend.unit, decimals),
+      },
+    ],
+  };
+}
+
+const WAN = 1_000_000; // fen in 1万元
+
+/** 项目资金 per child: allocated and disbursed side by side (万元), with the disbursement rate. */
+export function fundsOption(children) {
+  const names = children.map((c) => c.area.name);
+  const wan = (c, key) => (c.values[key] ?? 0);
+  return {
+    ...base(),
+    ...(children.length ? noGraphic : empty("暂无下级区域数据")),
+    legend: { top: 0, left: "center", itemWidth: 12, itemHeight: 12, textStyle: { fontFamily: FONT } },
+    grid: { left: 12, right: 24, top: 44, bottom: 8, containLabel: true },
+    tooltip: {
+      ...base().tooltip,
+      formatter: (items) => {
+        const c = children[items[0].dataIndex];
+        const a = wan(c, "allocated");
+        const d = wan(c, "disbursed");
+        const rate = a > 0 ? `<br>拨付率 <b>${num((d / a) * 100, 2)}%</b>` : "";
+        return `${c.area.name}<br>安排资金 <b>${num(a, 2)} 万元</b><br>已拨付 <b>${num(d, 2)} 万元</b>${rate}`;
+      },
+    },
+    xAxis: categoryAxis(names),
+    yAxis: valueAxis({ axisLabel: { color: COLORS.muted, formatter: "{value} 万" } }),
+    series: [
+      {
+        name: "安排资金",
+        type: "bar",
+        barMaxWidth: 28,
+        cursor: "pointer",
+        itemStyle: { color: "#9db8e6", borderRadius: [4, 4, 0, 0] },
+        data: children.map((c) => wan(c, "allocated")),
+      },
+      {
+        name: "已拨付",
+        type: "bar",
+        barMaxWidth: 28,
+        cursor: "pointer",
+        itemStyle: { color: COLORS.blue, borderRadius: [4, 4, 0, 0] },
+        data: children.map((c) => wan(c, "disbursed")),
+      },
+    ],
+  };
+}
+
+/** Funds by source for the area: allocated vs disbursed (万元), from its counters (fen). */
+export function sourcesOption(counters) {
+  const rows = FUND_SOURCES.filter((s) => counters[`allocated_fen:${s.key}`] || counters[`disbursed_fen:${s.key}`]);
+  return {
+    ...base(),
+    ...(rows.length ? noGraphic : empty("暂无资金数据")),
+    legend: { top: 0, left: "center", itemWidth: 12, itemHeight: 12, textStyle: { fontFamily: FONT } },
+    grid: { left: 12, right: 48, top: 44, bottom: 8, containLabel: true },
+    tooltip: { ...base().tooltip, valueFormatter: (v) => `${num(v, 2)} 万元` },
+    xAxis: valueAxis({ axisLabel: { color: COLORS.muted, formatter: "{value} 万" } }),
+    yAxis: { type: "category", data: rows.map((s) => s.label), axisTick: { show: false }, inverse: true },
+    series: [
+      {
+        name: "安排资金",
+        type: "bar",
+        barMaxWidth: 22,
+        itemStyle: { color: "#9db8e6", borderRadius: [0, 4, 4, 0] },
+        label: { show: true, position: "right", formatter: (p) => num(p.value, 2), color: COLORS.ink },
+        data: rows.map((s) => (counters[`allocated_fen:${s.key}`] || 0) / WAN),
+      },
+      {
+        name: "已拨付",
+        type: "bar",
+        barMaxWidth: 22,
+        itemStyle: { color: COLORS.blue, borderRadius: [0, 4, 4, 0] },
+        label: { show: true, position: "right", formatter: (p) => num(p.value, 2), color: COLORS.ink },
+        data: rows.map((s) => (counters[`disbursed_fen:${s.key}`] || 0) / WAN),
+      },
+    ],
+  };
+}
+
+/** Projects by status (inside) and by industry chain (around). */
+export function projectsPieOption(counters) {
+  const status = PROJECT_STATUSES.map((s) => ({
+    name: s.label,
+    value: counters[`projects:status:${s.key}`] || 0,
+    itemStyle: { color: s.color },
+  })).filter((d) => d.value > 0);
+  const chains = INDUSTRY_CHAINS.map((c) => ({
+    name: c.label,
+    value: counters[`projects:chain:${c.key}`] || 0,
+    itemStyle: { color: c.color },
+  })).filter((d) => d.value > 0);
+  return {
+    textStyle: { fontFamily: FONT, color: COLORS.ink },
+    ...(status.length ? noGraphic : empty("暂无项目")),
+    tooltip: { trigger: "item", formatter: "{a}<br>{b}:{c} 个({d}%)", textStyle: { fontFamily: FONT } },
+    series: [
+      {
+        name: "项目状态",
+        type: "pie",
+        radius: [0, "38%"],
+        center: ["50%", "52%"],
+        label: { position: "inner", color: "#fff", fontSize: 11, formatter: "{b}\n{c}" },
+        itemStyle: { borderColor: "#fff", borderWidth: 2 },
+        data: status,
+      },
+      {
+        name: "产业链",
+        type: "pie",
+        radius: ["50%", "68%"],
+        center: ["50%", "52%"],
+        itemStyle: { borderColor: "#fff", borderWidth: 2 },
+        label: { formatter: "{b}\n{c}个", fontSize: 12, color: COLORS.ink },
+        data: chains,
+      },
+    ],
+  };
+}
+
+/** The 四单 requests of the area: where they stand, with the overdue ones in red. */
+export function requestsOption(counters) {
+  const rows = [
+    { name: "在办", value: counters.requests_open || 0, color: "#f0a330" },
+    { name: "已办结待评单", value: (counters.requests_resolved || 0) - (counters.requests_closed || 0), color: "#6d9eea" },
+    { name: "已评单关闭", value: counters.requests_closed || 0, color: COLORS.met },
+    { name: "逾期未办结", value: counters.requests_overdue_open || 0, color: COLORS.unmet },
+  ];
+  const any = rows.some((r) => r.value > 0);
+  return {
+    ...base(),
+    ...(any ? noGraphic : empty("暂无群众诉求")),
+    tooltip: { ...base().tooltip, valueFormatter: (v) => `${num(v)} 件` },
+    xAxis: categoryAxis(rows.map((r) => r.name)),
+    yAxis: valueAxis({ minInterval: 1 }),
+    series: [
+      {
+        name: "群众诉求",
+        type: "bar",
+        barMaxWidth: 48,
+        data: rows.map((r) => ({ value: r.value, itemStyle: { color: r.color, borderRadius: [4, 4, 0, 0] } })),
+        label: { show: true, position: "top", color: COLORS.ink, formatter: (p) => num(p.value) },
       },
     ],
   };

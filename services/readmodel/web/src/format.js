@@ -30,6 +30,8 @@ export const ROLE_LABELS = {
   grid_worker: "网格员",
   commission_viewer: "发改委监测(只读)",
   bureau_system: "部门系统",
+  building_head: "楼栋长",
+  party_secretary: "社区党组织书记",
 };
 
 export const EMPLOYMENT_TYPES = [
@@ -42,6 +44,19 @@ export const EMPLOYMENT_TYPES = [
 ];
 
 export const HOUSEHOLD_KINDS = { registered_poor: "建档立卡", co_relocated: "同步搬迁" };
+
+// other "kind" values the live feed shows: projects and disputes
+export const OTHER_KINDS = {
+  industry: "后续扶持产业项目",
+  collective_economy: "社区集体经济项目",
+  employment: "就业帮扶项目",
+  infrastructure: "配套基础设施项目",
+  public_service: "公共服务设施项目",
+  neighbourhood: "邻里纠纷",
+  family: "家庭纠纷",
+  property: "物业纠纷",
+  labour: "劳资纠纷",
+};
 
 export const CAUSES = {
   resident_registered: "居民登记",
@@ -62,7 +77,65 @@ export const HEADLINE = [
   "zero_employment_households",
 ];
 
-export const DECIMALS = { employment_rate: 2, employed_per_household: 2 };
+export const DECIMALS = {
+  employment_rate: 2,
+  employed_per_household: 2,
+  request_completion_rate: 2,
+  resolved_low_level_share: 2,
+  mediation_success_rate: 2,
+  average_rating: 2,
+  mean_hours_to_close: 1,
+  allocated: 2,
+  disbursed: 2,
+  disbursement_rate: 2,
+  dividends: 2,
+  collective_income: 2,
+  collective_assets: 2,
+};
+
+// 社区治理: the 四单 requests, disputes, door-to-door services (targets: 100 %, 0, ≥ 98 %, ≥ 500/年).
+export const COMMUNITY_CARDS = [
+  "requests_submitted",
+  "request_completion_rate",
+  "requests_overdue_open",
+  "resolved_low_level_share",
+  "average_rating",
+  "mean_hours_to_close",
+  "mediation_success_rate",
+  "visits_this_year",
+];
+
+// 项目资金: follow-up industry projects and their money (万元).
+export const PROJECT_CARDS = [
+  "projects",
+  "allocated",
+  "disbursed",
+  "disbursement_rate",
+  "project_jobs",
+  "dividends",
+  "households_benefiting",
+  "collective_income",
+];
+
+export const PROJECT_STATUSES = [
+  { key: "approved", label: "已批复", color: "#6d9eea" },
+  { key: "under_construction", label: "在建", color: "#f0a330" },
+  { key: "operating", label: "运营中", color: "#12936f" },
+  { key: "completed", label: "已完结", color: "#2559b8" },
+  { key: "cancelled", label: "已撤销", color: "#b8c2cc" },
+];
+
+export const INDUSTRY_CHAINS = [
+  { key: "agriculture", label: "特色农业", color: "#12936f" },
+  { key: "light_industry", label: "特色轻工业", color: "#2559b8" },
+  { key: "culture_tourism", label: "特色文旅", color: "#e0631f" },
+];
+
+export const FUND_SOURCES = [
+  { key: "central_earmarked", label: "中央财政衔接戴帽资金" },
+  { key: "city_special", label: "市级专项资金" },
+  { key: "other", label: "其他资金" },
+];
 
 export function num(value, decimals = 0) {
   if (value == null || Number.isNaN(value)) return "—";
