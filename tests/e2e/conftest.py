@@ -46,6 +46,9 @@ class Platform:
 
 @pytest.fixture(scope="session")
 def platform(stack_env: dict[str, str]) -> Iterator[Platform]:
+    """The registry and the employment service for the whole session. Tests share them rather than
+    start their own employment service: two would both consume the registry's events and both
+    publish employment events for them, and every figure the read models fold would count twice."""
     run_id = uuid.uuid4().hex[:8]
     secret = secrets.token_hex(32)
     common = {**stack_env, "JWT_SECRET": secret, "PII_HASH_KEY": secrets.token_hex(32), "LOG_LEVEL": "INFO"}

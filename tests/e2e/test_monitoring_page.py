@@ -7,7 +7,6 @@ Screenshots of every step go to test-artifacts/e2e/monitor-*.png."""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import secrets
 import subprocess
@@ -24,7 +23,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from relocation_shared.auth import mint_token
-from tests.e2e.conftest import ARTIFACTS, ROOT, ServiceProcess, start_service
+from tests.e2e.conftest import ARTIFACTS, ROOT, Platform, ServiceProcess, start_service
 from tests.e2e.test_registry_and_employment import national_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("topics")]
@@ -83,7 +82,7 @@ def shown(value: float | None, decimals: int = 0) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# the platform: three services as processes, the page built into a temporary folder
+# the platform: the session's services and a read model of its own, the page built into a temporary folder
 
 
 @dataclass
@@ -123,48 +122,28 @@ def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(stack_env: dict[str, str], static_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(platform: Platform, stack_env: dict[str, str], static_dir: Path) -> Iterator[Stack]:
+    """The session's registry and employment services (one employment service per broker: a
+    second one would consume the same registry events and publish its own employment events for
+    them, and every figure would count twice), and a read model of its own serving the page."""
     run = uuid.uuid4().hex[:8]
-    secret = secrets.token_hex(32)
-    areas = tmp_path_factory.mktemp("areas") / "areas.json"
-    rows = [
-        {"code": "520000", "name": "贵州省", "level": "province", "parent": None},
-        {"code": CITY, "name": "遵义市", "level": "city", "parent": "520000"},
-        *({"code": c, "name": n, "level": "county", "parent": CITY} for c, n in COUNTIES.items()),
-    ]
-    areas.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    common = {**stack_env, "JWT_SECRET": secret, "PII_HASH_KEY": secrets.token_hex(32), "LOG_LEVEL": "INFO"}
-    logs = ARTIFACTS / "monitor"
-    procs = [
-        start_service(
-            "governance",
-            {**common, "MONGODB_DATABASE": f"e2e_mon_gov_{run}", "AREAS_FILE": str(areas)},
-            log_dir=logs,
-        ),
-        start_service(
-            "employment",
-            {**common, "MONGODB_DATABASE": f"e2e_mon_emp_{run}", "CONSUMER_GROUP": f"e2e-mon-employment-{run}"},
-            log_dir=logs,
-        ),
-        start_service(
-            "readmodel",
-            {
-                **common,
-                "MONGODB_DATABASE": f"e2e_mon_rm_{run}",
-                "CONSUMER_GROUP": f"e2e-mon-readmodel-{run}",
-                "STATIC_DIR": str(static_dir),
-            },
-            log_dir=logs,
-        ),
-    ]
+    readmodel = start_service(
+        "readmodel",
+        {
+            **stack_env,
+            "JWT_SECRET": platform.secret,
+            "LOG_LEVEL": "INFO",
+            "MONGODB_DATABASE": f"e2e_mon_rm_{run}",
+            "CONSUMER_GROUP": f"e2e-mon-readmodel-{run}",
+            "STATIC_DIR": str(static_dir),
+        },
+        log_dir=ARTIFACTS / "monitor",
+    )
     try:
-        for p in procs:
-            p.wait_ready()
-        governance, employment, readmodel = procs
-        yield Stack(governance, employment, readmodel, secret=secret)
+        readmodel.wait_ready()
+        yield Stack(platform.governance, platform.employment, readmodel, secret=platform.secret)
     finally:
-        for p in procs:
-            p.stop()
+        readmodel.stop()
 
 
 @dataclass
