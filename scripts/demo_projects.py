@@ -176,9 +176,11 @@ def _date_in(year: int, rng: random.Random) -> date:
     return date(year, rng.randint(1, 6), rng.randint(1, 28))
 
 
-def generate(*, scale: float = 1.0, seed: int = 20250630) -> Dataset:
+def generate(*, scale: float = 1.0, seed: int = 20250630, by_county: dict[str, list[str]] | None = None) -> Dataset:
+    """`by_county`: the communities to serve, by county (e.g. those of the registry's demo data);
+    a county missing from it gets the generated ones."""
     rng = random.Random(seed)
-    by_county = communities()
+    by_county = {**communities(), **(by_county or {})}
     counties = list(COUNTIES)
 
     n_central = _scaled(CENTRAL_PROJECTS, scale)
@@ -221,7 +223,8 @@ def generate(*, scale: float = 1.0, seed: int = 20250630) -> Dataset:
             i_oth += 1
             r = rng.random()
             final = "completed" if r < 0.7 else "operating" if r < 0.85 else "under_construction"
-        served = rng.sample(by_county[county], rng.choice((1, 1, 1, 2)))
+        pool = by_county[county]
+        served = rng.sample(pool, min(len(pool), rng.choice((1, 1, 1, 2))))
         projects.append(
             ProjectSpec(
                 ref=f"C{i + 1:04d}",

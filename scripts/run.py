@@ -2,14 +2,19 @@
 """`make run`: the platform on this machine, with demo data.
 
 1. starts the local stack (Kafka + SecantusDB) in .stack/dev with scripts/stack.py;
-2. starts the governance (8001) and employment (8002) services as processes, logs in
+2. starts the five services as processes (governance 8001, employment 8002, projects 8003,
+   notifications 8004, readmodel 8005 with the monitoring page), logs in
    .stack/dev/logs/<service>.log, and waits until each answers GET /readyz with 200;
 3. loads the demo dataset of scripts/demo_data.py through the services' HTTP APIs (grids and
    buildings, households, residents, then, once the employment service has the residents from
-   Kafka, employment spells and training records), with a progress bar per stage;
-4. prints the API docs' addresses, one token per demo role and the figures the platform should
-   now show; then serves until Ctrl-C (or SIGTERM), which stops the services and the stack and
-   deletes the stack's data (Kafka's and the database's) unless --keep-data. Logs are kept.
+   Kafka, employment spells and training records), the community work of demo_community.py
+   (staff, 四单 requests, disputes, visits, points) and the projects of demo_projects.py (at
+   least a tenth of the seed's 635), with a progress bar per stage, and waits until the read
+   model has folded it all;
+4. prints the monitoring page's and the API docs' addresses, one token per demo role and the
+   figures the platform should now show; then serves until Ctrl-C (or SIGTERM), which stops the
+   services and the stack and deletes the stack's data (Kafka's and the database's) unless
+   --keep-data. Logs are kept.
 
 A stack that was already running before (`make stack-up`) is used and left running, data and all.
 Data kept from an earlier run with --keep-data is not loaded twice.
@@ -41,7 +46,9 @@ import httpx
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
+import demo_community
 import demo_data
+import demo_projects
 import procs
 import stack
 
@@ -49,14 +56,16 @@ from relocation_shared.auth import mint_token
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = ROOT / ".stack" / "dev"
-SERVICES = {"governance": 8001, "employment": 8002}  # name (console script <name>-service) → port
-DATABASES = {"governance": "governance", "employment": "employment"}
+# name (console script <name>-service) → port
+SERVICES = {"governance": 8001, "employment": 8002, "projects": 8003, "notifications": 8004, "readmodel": 8005}
+DATABASES = {name: name for name in SERVICES}
+PROJECTS_MIN_SCALE = 0.1  # below it a county would have no project at all
 # Local development only: keyed hashes of ID numbers must stay the same across runs over kept data.
 PII_HASH_KEY = "local-development-pii-key-not-for-production"
 CITY, XISHUI, RENHUAI = "520300", "520330", "520382"
 
 BATCH_SIZE = 500  # the services' batch_max_items
-IN_FLIGHT = 4  # batches sent at once
+IN_FLIGHT = 1  # batches sent at once: concurrent transactions on one collection conflict on SecantusDB
 # The employment service learns of residents from Kafka, at its own pace: wait for it as long as it
 # makes progress, and give up after this many seconds without any.
 SYNC_STALL_TIMEOUT = 120.0
@@ -93,6 +102,8 @@ class LoadReport:
     stages: list[Stage] = field(default_factory=list)
     already_loaded: bool = False
     zero_employment_live: int | None = None  # 零就业家庭 the employment service shows after the load
+    community: demo_community.CommunityReport | None = None
+    projects: demo_projects.Dataset | None = None
 
     @property
     def failed(self) -> bool:
@@ -304,6 +315,66 @@ class Loader:
         if response.status_code == 200:
             self.report.zero_employment_live = len(response.json())
 
+    async def community(self, url: str, secret: str, ds: demo_data.Dataset, households: dict[str, str]) -> None:
+        """社区治理: staff, party organisations, requests, disputes, visits, points (demo_community)."""
+        stage = self._stage("社区治理", "次")
+        result = await demo_community.load_community(
+            url,
+            secret,
+            communities=ds.communities,
+            grids=ds.grids,
+            buildings=ds.buildings,
+            households=ds.households,
+            household_ids=households,
+            seed=ds.seed,
+        )
+        stage.sent = stage.accepted = (
+            result.staff + result.requests + result.disputes + result.visits + result.awards + result.redemptions
+        )
+        stage.rejected = [{"key": "", "field": "", "error": "", "message": e} for e in result.errors]
+        self.report.community = result
+
+    async def projects(
+        self, url: str, headers: dict[str, str], scale: float, seed: int, communities: list[dict[str, Any]]
+    ) -> None:
+        """项目资金: the seed's projects (demo_projects), at least a tenth of the city's so that every
+        county has some, through the projects service's batch API."""
+        stage = self._stage("项目资金", "个")
+        by_county: dict[str, list[str]] = {}
+        for c in communities:  # the registry's communities: names on the page, cadres to notify
+            by_county.setdefault(c["code"][:6], []).append(c["code"])
+        pds = demo_projects.generate(scale=max(scale, PROJECTS_MIN_SCALE), seed=seed, by_county=by_county)
+        with self._bar(stage, len(pds.projects)) as bar:
+            try:
+                ids = await asyncio.to_thread(demo_projects.load_over_http, url, headers, pds)
+            except demo_projects.LoadError as exc:
+                stage.rejected.append({"key": "", "field": "", "error": "", "message": str(exc)})
+                return
+            bar.update(len(ids))
+        stage.sent = len(pds.projects)
+        stage.accepted = len(ids)
+        self.report.projects = pds
+
+    async def read_model_caught_up(self, url: str) -> None:
+        """Wait until the read model has folded every event (its lag gauges at zero), so that the
+        monitoring page shows the whole demo at once."""
+        deadline = time.monotonic() + self.sync_stall_timeout
+        with tqdm(total=None, desc=demo_data.pad("读模型汇总", 8), unit="批", dynamic_ncols=True, leave=True) as bar:
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                zero = 0
+                while zero < 2 and time.monotonic() < deadline:
+                    text = (await client.get("/metrics")).text
+                    lags = [
+                        float(line.rsplit(" ", 1)[1])
+                        for line in text.splitlines()
+                        if line.startswith("readmodel_consumer_lag{")
+                    ]
+                    behind = int(sum(lags))
+                    bar.set_postfix_str(f"待汇总 {behind} 条")
+                    bar.update(1)
+                    zero = zero + 1 if lags and behind == 0 else 0
+                    await asyncio.sleep(0.5)
+
 
 def _error(response: httpx.Response) -> dict[str, Any]:
     """field, error code and message of a service's error answer ({"error", "message", "field"})."""
@@ -320,7 +391,7 @@ def _error(response: httpx.Response) -> dict[str, Any]:
     }
 
 
-async def load(urls: dict[str, str], token: str, ds: demo_data.Dataset) -> LoadReport:
+async def load(urls: dict[str, str], token: str, ds: demo_data.Dataset, *, secret: str) -> LoadReport:
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         httpx.AsyncClient(base_url=urls["governance"], headers=headers, timeout=REQUEST_TIMEOUT) as governance,
@@ -339,6 +410,9 @@ async def load(urls: dict[str, str], token: str, ds: demo_data.Dataset) -> LoadR
         await loader.employment_rows("就业", "人", "/api/v1/employments/batch", ds.employments, residents)
         await loader.employment_rows("培训", "人次", "/api/v1/trainings/batch", ds.trainings, residents)
         await loader.check_zero_employment()
+        await loader.community(urls["governance"], secret, ds, households)
+        await loader.projects(urls["projects"], headers, ds.scale, ds.seed, ds.communities)
+        await loader.read_model_caught_up(urls["readmodel"])
         return loader.report
 
 
@@ -366,6 +440,15 @@ def format_report(report: LoadReport) -> str:
             lines.append(f"  [{name}] {r['key']} {r.get('field', '')} {r.get('error', '')}: {r.get('message', '')}")
     if report.zero_employment_live is not None:
         lines.append(f"就业服务当前零就业家庭: {report.zero_employment_live} 户(应为 0)")
+    if report.community is not None:
+        c = report.community
+        lines.append(
+            f"社区治理: 人员 {c.staff} 名, 群众点单 {c.requests} 件(已评单关闭 {c.closed}), 矛盾纠纷 {c.disputes} 件, "
+            f"上门服务 {c.visits} 次, 积分发放 {c.awards} 次、兑换 {c.redemptions} 次"
+        )
+    if report.projects is not None:
+        fen = sum(p.amount_fen for p in report.projects.projects)
+        lines.append(f"项目资金: 项目 {len(report.projects.projects)} 个, 安排资金 {fen / 1_000_000:,.2f} 万元")
     return "\n".join(lines)
 
 
@@ -385,6 +468,7 @@ def demo_tokens(secret: str, ds: demo_data.Dataset | None) -> list[tuple[str, st
         ("community_cadre", xishui_community, "习水县安置社区干部"),
         ("grid_worker", grid, "习水县网格员"),
         ("building_head", f"{grid}-B01", "习水县楼栋长"),
+        ("party_secretary", xishui_community, "习水县社区党组织书记"),
         ("commission_viewer", CITY, "遵义市发展改革委"),
         ("bureau_system", CITY, "遵义市人社局系统"),
     ]
@@ -500,15 +584,17 @@ def main(argv: list[str] | None = None) -> int:
                 secret=secret, subject="demo-loader", roles=["city_officer"], areas=[CITY], name="演示数据加载"
             )
             started = time.perf_counter()
-            report = asyncio.run(load(urls, loader_token, ds))
+            report = asyncio.run(load(urls, loader_token, ds, secret=secret))
             print(f"[run] 加载用时 {time.perf_counter() - started:.1f} 秒", file=sys.stderr)
             print(format_report(report))
             if report.failed:
                 status = 1
 
+        print("\n监测页面(用下面的令牌登录,如市级后续扶持办的令牌):")
+        print(f"  {urls['readmodel']}/monitor/")
         print("\n接口文档:")
         for s in services:
-            print(f"  {s.name:<11} {s.url}/docs")
+            print(f"  {s.name:<14} {s.url}/docs")
         print("\n演示用户令牌(Authorization: Bearer <令牌>,12 小时有效):")
         for role, area, who, token in demo_tokens(secret, ds):
             print(f"  {role:<17} {area:<24} {who}\n    {token}")
