@@ -449,21 +449,17 @@ def _check_placement(principal: Principal, areas: dict[str, Doc], data: Househol
     community = areas.get(data.community_code)
     if community is None or community["level"] != Level.COMMUNITY:
         raise InvalidInput("安置社区不存在", field="community_code")
-    if principal.covers(community["path"]):
-        field = "building_code"
-    else:
-        # a grid worker covers their grid's buildings, not the whole community: scope is then
-        # checked on the building's path, and anyone else is refused on the community
-        field = "community_code"
-        if not any(within_subtree(code, community["_id"]) for code in principal.areas):
-            principal.require_area(community["path"], field=field)
+    # a grid worker covers their grid's buildings, not the whole community: their scope is checked
+    # on the building's path below; anyone with no part of the community is refused on it here
+    if not any(within_subtree(code, community["_id"]) for code in principal.areas):
+        principal.require_area(community["path"], field="community_code")
     grid = areas.get(data.grid_code)
     if grid is None or grid["level"] != Level.GRID or grid["parent"] != data.community_code:
         raise InvalidInput("网格不存在或不属于该社区", field="grid_code")
     building = areas.get(data.building_code)
     if building is None or building["level"] != Level.BUILDING or building["parent"] != data.grid_code:
         raise InvalidInput("楼栋不存在或不属于该网格", field="building_code")
-    principal.require_area(building["path"], field=field)
+    principal.require_area(building["path"], field="building_code")
     return building
 
 
