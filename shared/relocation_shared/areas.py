@@ -64,23 +64,28 @@ def at_level(path: AreaPath | list[str], level: Level) -> str | None:
     return path[level.depth] if len(path) > level.depth else None
 
 
-# The shape of a code at each level (full match).
+# The shape of a code at each level (full match). A town's statistical code is its county's 6
+# digits, 3 of its own (not 000) and 000; a community's (居委会/村委会) ends in 3 digits that are
+# not 000, so neither is ever taken for the other (projects_service.models.path_of reads them so).
+_TOWN = r"[0-9]{6}(?!000)[0-9]{3}000"
+_COMMUNITY = r"[0-9]{6}(?!000)[0-9]{3}(?!000)[0-9]{3}"
+_GRID = _COMMUNITY + r"-G[0-9]{2,3}"
 _CODE_SHAPES = {
     Level.PROVINCE: re.compile(r"[0-9]{2}0000"),
     Level.CITY: re.compile(r"[0-9]{4}00"),
     Level.COUNTY: re.compile(r"[0-9]{6}"),
-    Level.TOWN: re.compile(r"[0-9]{12}"),
-    Level.COMMUNITY: re.compile(r"[0-9]{12}"),
-    Level.GRID: re.compile(r"[0-9]{12}-G[0-9]{2,3}"),
-    Level.BUILDING: re.compile(r"[0-9]{12}-G[0-9]{2,3}-B[0-9]{2,3}"),
+    Level.TOWN: re.compile(_TOWN),
+    Level.COMMUNITY: re.compile(_COMMUNITY),
+    Level.GRID: re.compile(_GRID),
+    Level.BUILDING: re.compile(_GRID + r"-B[0-9]{2,3}"),
 }
 
 CODE_SHAPE_LABELS = {
     Level.PROVINCE: "6位数字,后4位为0",
     Level.CITY: "6位数字,后2位为0",
     Level.COUNTY: "6位数字",
-    Level.TOWN: "12位数字",
-    Level.COMMUNITY: "12位数字",
+    Level.TOWN: "12位数字,第7–9位不为000,后3位为000",
+    Level.COMMUNITY: "12位数字,第7–9位和后3位均不为000",
     Level.GRID: "社区代码加 -Gnn",
     Level.BUILDING: "网格代码加 -Bnn",
 }
@@ -95,7 +100,7 @@ def path_of_code(code: str) -> AreaPath:
     """The area path a code implies by its shape alone: 520330001001-G01 → (520000, 520300,
     520330, 520330001000, 520330001001, 520330001001-G01). For scope checks on a bare code."""
     base, *rest = code.split("-")
-    shaped = any(code_fits_level(code, level) for level in (Level.COUNTY, Level.COMMUNITY, Level.GRID, Level.BUILDING))
+    shaped = any(code_fits_level(code, level) for level in LEVELS[Level.COUNTY.depth :])
     if not shaped:
         raise ValueError(f"not an area code: {code!r}")
     path = [base[:2] + "0000", base[:4] + "00", base[:6]]

@@ -21,15 +21,56 @@ _CHECK = "10X98765432"
 # ASCII only: numbers typed in full-width digits (a Chinese IME) are normalised (NFKC) first.
 _ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
+# Free text is matched on a folded copy of itself, one character for one, so a match's positions
+# are the original text's too: any Unicode decimal digit reads as its ASCII digit (full-width
+# "１３９…" typed with a Chinese IME, as `\d` would take them), full-width ASCII (＋, －, letters)
+# and the ideographic space as their ASCII forms (as NFKC reads them). The patterns below then
+# say `[0-9]`, and their letter and digit boundaries hold for full-width text as well.
+
+
+class _Folding(dict[int, int]):
+    """A str.translate table filled in as characters are met."""
+
+    def __missing__(self, code: int) -> int:
+        digit = unicodedata.decimal(chr(code), None)
+        if digit is not None:
+            folded = 0x30 + digit
+        elif 0xFF01 <= code <= 0xFF5E:
+            folded = code - 0xFEE0
+        elif code == 0x3000:
+            folded = 0x20
+        else:
+            folded = code
+        self[code] = folded
+        return folded
+
+
+_FOLD = _Folding()
+
 # Anything that looks like an 18-character ID number or a mainland mobile number, in free text.
-# `\d` is deliberate here: it also matches full-width digits, which must be masked all the same.
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXxＸｘ])(?![0-9A-Za-z])")
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 # A mobile number, with or without the country code (+86, 0086, 86) and with spaces or hyphens
 # between its groups (139 1234 5678). Bounded by letters too: the 12-hex-digit tail of a UUID
 # ("-13912345678a") is not a phone number.
 _PHONE_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z])((?:(?:\+|00|＋)?86[ \-]?)?1[3-9]\d)[ \-]?\d{4}[ \-]?(\d{4})(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z])((?:(?:\+|00)?86[ \-]?)?1[3-9][0-9])[ \-]?[0-9]{4}[ \-]?([0-9]{4})(?![0-9A-Za-z])"
 )
+
+
+def _fold(text: str) -> str:
+    """Digits, full-width ASCII and the ideographic space as ASCII, character for character."""
+    return text if text.isascii() else text.translate(_FOLD)
+
+
+def _mask(pattern: re.Pattern[str], text: str, stars: str) -> str:
+    """Each match of `pattern` in the folded text, masked in the original between groups 1 and 2."""
+    out: list[str] = []
+    last = 0
+    for m in pattern.finditer(_fold(text)):
+        out += [text[last : m.start()], text[m.start(1) : m.end(1)], stars, text[m.start(2) : m.end(2)]]
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _normal(text: str) -> str:
@@ -119,12 +160,13 @@ def scrub(text: str) -> str:
     """Mask every ID-number-like and mobile-number-like run in free text."""
     if not text or not any(ch.isdigit() for ch in text):
         return text
-    text = _ID_IN_TEXT.sub(lambda m: m.group(1) + "********" + m.group(2), text)
-    return _PHONE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    text = _mask(_ID_IN_TEXT, text, "********")
+    return _mask(_PHONE_IN_TEXT, text, "****")
 
 
 def contains_pii(text: str) -> bool:
-    return bool(_ID_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text))
+    folded = _fold(text)
+    return bool(_ID_IN_TEXT.search(folded) or _PHONE_IN_TEXT.search(folded))
 
 
 NO_PII_MESSAGE = "不得填写身份证号码或手机号码(联系方式请登记在居民信息中)"

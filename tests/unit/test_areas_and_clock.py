@@ -35,7 +35,7 @@ def test_the_path_a_code_implies(code: str, path: tuple[str, ...]) -> None:
     assert path_of_code(code) == path
 
 
-@pytest.mark.parametrize("code", ["5203", "52033000100", "abc", "520330-G01x", ""])
+@pytest.mark.parametrize("code", ["5203", "52033000100", "abc", "520330-G01x", "", "520330000001", "520330001000-G01"])
 def test_a_code_of_no_known_shape_is_refused(code: str) -> None:
     with pytest.raises(ValueError):
         path_of_code(code)
@@ -54,6 +54,13 @@ def test_a_code_of_no_known_shape_is_refused(code: str) -> None:
         ("520330001001-G012", Level.GRID, True),
         ("520330001001-G012", Level.BUILDING, False),
         ("520330001001-G01-B03", Level.BUILDING, True),
+        # a town ends in 000 and a community does not: neither is taken for the other
+        ("520330001001", Level.COMMUNITY, True),
+        ("520330001000", Level.COMMUNITY, False),
+        ("520330001001", Level.TOWN, False),
+        ("520330000000", Level.TOWN, False),
+        ("520330000001", Level.COMMUNITY, False),
+        ("520330001000-G01", Level.GRID, False),
     ],
 )
 def test_code_shapes_by_level(code: str, level: Level, fits: bool) -> None:

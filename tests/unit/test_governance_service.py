@@ -275,8 +275,16 @@ async def test_create_area_rules(
         {"code": "520330-G01", "level": "town", "parent": "520330"},
         {"code": "520330001009-G01", "level": "community", "parent": "520330001000"},
         {"code": "520330001001-G012", "level": "building", "parent": GRID},
+        {"code": "520330005005", "level": "town", "parent": "520330"},
+        {"code": "520330001000", "level": "community", "parent": "520330001000"},
     ],
-    ids=["town-with-a-grid-code", "community-with-a-grid-code", "building-with-a-grid-code"],
+    ids=[
+        "town-with-a-grid-code",
+        "community-with-a-grid-code",
+        "building-with-a-grid-code",
+        "town-not-ending-in-000",
+        "community-ending-in-000",
+    ],
 )
 async def test_create_area_refuses_a_code_shaped_for_another_level(world: World, area: dict[str, str]) -> None:
     """Towns and communities have 12-digit codes, grids `<community>-Gnn`, buildings

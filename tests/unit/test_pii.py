@@ -226,3 +226,39 @@ def test_scrub_masks_a_phone_written_with_the_country_code() -> None:
     for text in ("电话+8613912345678", "联系方式:+8618685201234。"):
         assert re.search(r"1[3-9]\d{9}", scrub(text)) is None, scrub(text)
         assert contains_pii(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "电话 +86 139 1234 5678",
+        "电话 86-139-1234-5678",
+        "电话 0086 13912345678",
+        "电话 139-1234-5678",
+        "电话１３９１２３４５６７８。",  # full-width digits (a Chinese IME)
+        "电话 ＋８６ １３９　１２３４　５６７８",  # full-width plus, ideographic spaces
+        "电话 139－1234－5678",  # full-width hyphens
+    ],
+)
+def test_scrub_masks_phones_with_separators_and_in_fullwidth(text: str) -> None:
+    out = scrub(text)
+    assert contains_pii(text) and not contains_pii(out), out
+    ascii_out = out.translate(str.maketrans("１２３４５６７８９", "123456789"))
+    assert "1234" not in ascii_out and "****" in ascii_out and ascii_out.rstrip("。").endswith("5678"), out
+    assert out.startswith("电话")
+
+
+def test_an_id_in_fullwidth_digits_is_masked_in_free_text() -> None:
+    fullwidth = MALE.translate(FULLWIDTH)
+    out = scrub(f"身份证{fullwidth}。")
+    assert out == f"身份证{fullwidth[:6]}********{fullwidth[-4:]}。"
+    assert contains_pii(fullwidth) and not contains_pii(out)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["编号１３９１２３４５６７８９", "工资 1800 2000 3000", "编号ａ13912345678"],
+    ids=["12-fullwidth-digits", "amounts", "fullwidth-letter-before"],
+)
+def test_fullwidth_digits_and_letters_bound_a_match_like_ascii_ones(text: str) -> None:
+    assert scrub(text) == text and not contains_pii(text)
