@@ -10,8 +10,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from readmodel_service.repository import ViewStore, active_generation
-from readmodel_service.service import ReadModelService, ViewConsumer, rebuild
+from readmodel_service.service import Folder, Parsed, ReadModelService, ViewConsumer, rebuild
 from relocation_shared.auth import Principal, Role
+from relocation_shared.errors import NotFound
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.events.employment import (
     EmploymentEnded,
@@ -180,8 +181,14 @@ def nonzero(counters: dict[str, int]) -> dict[str, int]:
 
 
 async def views(db: Any, generation: int | None = None) -> dict[str, dict[str, int]]:
+    """Every area's counters, grids and buildings (kept inside their community's document) too."""
     store = ViewStore(db, generation or await active_generation(db))
-    return {d["_id"]: nonzero(d.get("counters", {})) for d in await store.views.find().to_list(None)}
+    out = {}
+    for d in await store.views.find().to_list(None):
+        out[d["_id"]] = nonzero(d.get("counters", {}))
+        for code, sub in (d.get("sub") or {}).items():
+            out[code] = nonzero(sub.get("counters", {}))
+    return out
 
 
 async def settle(db: Any, expected_count: int, consumer: ViewConsumer) -> None:
@@ -248,6 +255,8 @@ async def test_duplicates_redelivery_and_a_lost_kafka_commit_change_nothing(mong
         assert first[code]["employed"] == want["employed"], code
     communities = [c for c in first if len(c) == 12 and c.endswith(("001", "002")) and c != f"{county}001000"]
     assert sum(first[c]["employed"] for c in communities) == want["employed"]
+    buildings = [c for c in first if "-B" in c]
+    assert len(buildings) == 6 and sum(first[b].get("employed", 0) for b in buildings) == want["employed"]
     lone_workers_laid_off = sum(1 for i in range(12) if i % 4 == 0 and 1 + i % 3 == 1)
     assert first[county].get("zero_employment_households", 0) == lone_workers_laid_off == 1
 
@@ -361,3 +370,71 @@ async def test_as_of_matches_the_views_taken_at_that_time(mongo_client, db, boot
     trend = await service.trend(principal=OFFICER, area="520330", indicator="employed", since=None)
     assert [p.date for p in trend.points] == [date(2025, 6, 30), date(2025, 7, 15)]
     assert trend.points[-1].value == now.counters["employed"]
+
+
+def parsed(events: list[Envelope], topic: str, partition: int, first_offset: int) -> list[Parsed]:
+    return [Parsed(topic, partition, first_offset + i, e, CATALOG.payload_of(e)) for i, e in enumerate(events)]
+
+
+async def test_two_instances_folding_one_partition_count_each_event_once(mongo_client, db):
+    """A rebalance can leave two instances briefly folding the same partition, each with the seen
+    ids it loaded at its start: the offsets stored with the views and the seen documents written
+    since by the other instance keep every event counted once."""
+    store = ViewStore(db, 1)
+    await store.ensure_indexes()
+    a = Folder(mongo_client, store, dlq=None, mode="live")
+    b = Folder(mongo_client, store, dlq=None, mode="live")
+    await a.load()
+    await b.load()
+    events = stories("520330", 3, date(2025, 3, 1))
+    assert (await a.fold(parsed(events, "t", 0, 0))).folded == len(events)
+    first = await views(db)
+
+    # b still holds the partition and is handed the same records (a redelivery): nothing
+    assert (await b.fold(parsed(events, "t", 0, 0))).folded == 0
+    assert (await b.fold(parsed(events[:3], "t", 0, 0))).folded == 0
+    assert (await store.stored_offsets())["t:0"] == len(events)  # a stale batch never moves it back
+    # the relay resends three of them at new offsets; b never loaded a's seen documents until now
+    resent = events[2:5]
+    plan = await b.fold(parsed(resent, "t", 0, len(events)))
+    assert plan.folded == 0 and plan.duplicates == len(resent)
+    # and on another partition, to an instance started afterwards
+    c = Folder(mongo_client, store, dlq=None, mode="live")
+    await c.load()
+    assert len(c.seen) == len(events)
+    assert (await c.fold(parsed(events[:2], "t", 1, 0))).folded == 0
+    assert await views(db) == first
+
+    # new events after all that are folded as usual
+    more = stories("520382", 2, date(2025, 3, 2))
+    assert (await b.fold(parsed(more, "t", 0, len(events) + len(resent)))).folded == len(more)
+    after = await views(db)
+    assert after["520382"]["employed"] == expected(more)["employed"]
+    assert after["520330"] == first["520330"]
+    assert await store.seen_count() == len(events) + len(more)
+
+
+async def test_grid_and_building_views_are_served_from_their_community(mongo_client, db):
+    """Grids and buildings are kept inside their community's document: the API still answers
+    their views and each level's children, down to the building."""
+    store = ViewStore(db, 1)
+    await store.ensure_indexes()
+    folder = Folder(mongo_client, store, dlq=None, mode="live")
+    events = stories("520330", 6, date(2025, 3, 1))  # communities 001 and 002, buildings 01–03
+    await folder.fold(parsed(events, "t", 0, 0))
+    service = ReadModelService(db=db, targets={})
+    comm = "520330001001"
+    community = await service.view(principal=OFFICER, area=comm)
+    assert [c.area.code for c in community.children] == [f"{comm}-G01"]
+    grid = await service.view(principal=OFFICER, area=f"{comm}-G01")
+    assert grid.area.level == "grid" and grid.area.path[-2:] == [comm, f"{comm}-G01"]
+    assert [c.area.code for c in grid.children] == [f"{comm}-G01-B{b:02d}" for b in (1, 2, 3)]
+    assert grid.counters == community.counters  # the community's only grid
+    buildings = [await service.view(principal=OFFICER, area=c.area.code) for c in grid.children]
+    assert sum(b.counters.get("employed", 0) for b in buildings) == grid.counters["employed"]
+    assert all(b.children == [] for b in buildings)
+    town = await service.view(principal=OFFICER, area="520330001000")
+    assert [c.area.code for c in town.children] == [comm, "520330001002"]
+    assert all("sub" not in c.counters for c in town.children)
+    with pytest.raises(NotFound):
+        await service.view(principal=OFFICER, area=f"{comm}-G09")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pytest
 
 from readmodel_service.models import FOLDS, INDICATORS, rounded
-from readmodel_service.service import FoldPlan, evaluate, target_for
+from readmodel_service.service import FoldPlan, SeenFilter, evaluate, id_hash, storage_id, target_for
 from relocation_shared.events import CATALOG
 from relocation_shared.events.employment import EmploymentEnded, HouseholdLabourChanged, WorkerEmployed
 from relocation_shared.events.governance import HouseholdRegistered
@@ -121,13 +122,84 @@ def test_a_community_change_rolls_up_to_every_level_and_takes_effect_on_its_busi
     assert plan.view_meta[PATH[-1]]["level"] == "building"
     days = {day for (bucket, day), areas in plan.daily.items() if "520330" in areas}
     assert days == {"2024-01-02", "2025-06-30", "2025-03-01", "2025-06-01"}
-    views, daily = plan.writes()
-    assert len(views) == len(PATH) and all(v._doc.get("$set", {}).get("updated_at") for v in views)
-    assert "$inc" in views[0]._doc and "counters.labour_force" in views[0]._doc["$inc"]
-    assert len(daily) == 3 * 4  # a ledger document per bucket (province, city, county) and business day
-    assert "areas.520330001001.labour_force" in daily[0]._doc["$inc"] or any(
-        "areas.520330001001.labour_force" in d._doc["$inc"] for d in daily
-    )
+    views, daily = plan.documents(views={}, daily={}, now=datetime(2025, 7, 1, tzinfo=UTC))
+    # province, city, county, town and community documents; the grid and the building inside the community's
+    assert [d["_id"] for d in views] == list(PATH[:5])
+    community = views[-1]
+    assert set(community["sub"]) == {PATH[5], PATH[6]}
+    assert community["sub"][PATH[6]]["counters"]["labour_force"] == 2
+    assert community["sub"][PATH[6]]["parent"] == PATH[5] and community["sub"][PATH[6]]["level"] == "building"
+    assert all(d["updated_at"] == datetime(2025, 7, 1, tzinfo=UTC) for d in views)
+    assert len(daily) == 2 * 4  # a ledger document per bucket (the province; the city) and business day
+    assert any(d["areas"].get("520330001001", {}).get("labour_force") == 2 for d in daily)
+    assert not any(PATH[5] in d["areas"] for d in daily)  # trends stop at the community
+
+
+def test_documents_add_the_batch_to_what_is_stored() -> None:
+    plan = FoldPlan()
+    e = envelope(HouseholdLabourChanged(household_id="h1", labour_count=3, previous_labour_count=1, employed_count=0))
+    plan.add(e, CATALOG.payload_of(e))
+    stored_views = {
+        "520330": {"_id": "520330", "name": "习水县", "counters": {"labour_force": 10, "employed": 7}},
+        PATH[4]: {"_id": PATH[4], "counters": {"labour_force": 4}, "sub": {PATH[5]: {"counters": {"labour_force": 4}}}},
+    }
+    day = "2025-06-30"
+    stored_daily = {f"5203|{day}": {"_id": f"5203|{day}", "areas": {"520330": {"labour_force": 1}}}}
+    views, daily = plan.documents(views=stored_views, daily=stored_daily)
+    by_id = {d["_id"]: d for d in views}
+    assert by_id["520330"]["counters"] == {"labour_force": 12, "employed": 7}
+    assert by_id["520330"]["name"] == "习水县"  # kept: this batch did not rename it
+    assert by_id[PATH[4]]["counters"] == {"labour_force": 6}
+    assert by_id[PATH[4]]["sub"][PATH[5]]["counters"] == {"labour_force": 6}
+    assert by_id[PATH[4]]["sub"][PATH[6]]["counters"] == {"labour_force": 2}
+    ledger = {d["_id"]: d for d in daily}
+    assert ledger[f"5203|{day}"]["areas"]["520330"] == {"labour_force": 3}
+    assert ledger[f"5203|{day}"]["areas"][PATH[4]] == {"labour_force": 2}
+    assert ledger[f"5203|{day}"]["areas"]["520300"] == {"labour_force": 2}
+    assert stored_views["520330"]["counters"]["labour_force"] == 10  # the stored documents are not changed
+
+
+def test_storage_id_puts_grids_and_buildings_in_their_community() -> None:
+    assert storage_id("520330001001-G01-B02") == "520330001001"
+    assert storage_id("520330001001-G01") == "520330001001"
+    assert storage_id("520330001001") == "520330001001"
+    assert storage_id("520330") == "520330"
+
+
+def _seen_doc(doc_id: str, tp: str, next_offset: int, ids: list[str]) -> dict:
+    return {"_id": doc_id, "tp": tp, "next": next_offset, "h": np.array([id_hash(i) for i in ids], "<u8").tobytes()}
+
+
+def test_seen_filter_points_each_known_id_to_its_document() -> None:
+    f = SeenFilter()
+    f.add(_seen_doc("t:0@0", "t:0", 3, ["a", "b", "c"]))
+    f.add(_seen_doc("t:1@0", "t:1", 2, ["d", "e"]))
+    f.add(_seen_doc("t:1@0", "t:1", 2, ["d", "e"]))  # the same document again: nothing new
+    assert len(f) == 5
+    assert f.covered == {"t:0": 3, "t:1": 2}
+    got = f.maybe({i: id_hash(i) for i in ["a", "e", "z"]})
+    assert got == {"a": ["t:0@0"], "e": ["t:1@0"]}
+
+
+def test_seen_filter_answers_the_same_after_merging_into_sorted_arrays(monkeypatch) -> None:
+    monkeypatch.setattr(SeenFilter, "MERGE_AT", 4)
+    f = SeenFilter()
+    f.add(_seen_doc("t:0@0", "t:0", 3, ["a", "b", "c"]))
+    f.add(_seen_doc("t:0@3", "t:0", 5, ["d", "e"]))  # 5 pending ≥ 4: merged
+    f.add(_seen_doc("t:0@5", "t:0", 6, ["g"]))
+    assert [list(h) for h, _ in f.pending] == [[id_hash("g")]] and f.pending_ids == 1
+    assert len(f.hashes) == 5 and list(f.hashes) == sorted(f.hashes) and len(f) == 6
+    got = f.maybe({i: id_hash(i) for i in ["a", "d", "g", "q"]})
+    assert got == {"a": ["t:0@0"], "d": ["t:0@3"], "g": ["t:0@5"]}
+
+
+def test_seen_filter_keeps_every_document_of_a_colliding_hash() -> None:
+    f = SeenFilter()
+    f.add({"_id": "x", "tp": "t:0", "next": 1, "h": np.array([42], "<u8").tobytes()})
+    f.add({"_id": "y", "tp": "t:0", "next": 2, "h": np.array([42], "<u8").tobytes()})
+    assert f.maybe({"whatever": 42}) == {"whatever": ["x", "y"]}
+    f._merge()
+    assert sorted(f.maybe({"whatever": 42})["whatever"]) == ["x", "y"]
 
 
 @pytest.mark.parametrize("event_type", sorted(FOLDS))

@@ -26,10 +26,10 @@ class Settings(ServiceSettings):
     port: int = 8005
     mongodb_database: str = "readmodel"
     consumer_group: str = "readmodel"
-    # Events folded per transaction. On the SecantusDB test server a transaction's cost grows faster
-    # than its writes: 10,000 events folded at 380/s in batches of 5,000, 634/s in batches of 1,000
-    # (bench/bench_readmodel.py --batch). Under a light load batches are small anyway.
-    batch_max_records: int = 1000
+    # Events folded per transaction, at most. A transaction writes each touched document once
+    # (an area's view, a county's day in the ledger), however many events touched it, so a
+    # backlog folds faster in large batches; under a light load batches are small anyway.
+    batch_max_records: int = 20_000
     targets: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_TARGETS.items()}
     )

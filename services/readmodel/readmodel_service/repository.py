@@ -1,21 +1,34 @@
 """MongoDB storage of the views. Everything the fold writes lives in one generation of
 collections (views_N, daily_N, households_N, seen_N, offsets_N, feed_N); `meta.active` names the
 generation being served. A rebuild fills a new generation and switches `meta.active` over in
-its last transaction."""
+its last transaction.
+
+The fold reads the documents a batch touches and writes them back whole (replace), inside its
+transaction: a whole-document write costs about the same as one `$inc` of a single field on the
+MongoDB-protocol server of the tests, and a batch's deltas touch many fields."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from relocation_shared.mongo import find_in
+
 Doc = dict[str, Any]
+# A view document: {_id: area code, level, parent, path, name, counters, updated_at}; a community's
+# also holds its grids' and buildings' views, by code, in `sub` (one document a batch writes for
+# a community and everything under it).
 Session = AsyncClientSession | None
 KINDS = ("views", "daily", "households", "seen", "offsets", "feed")
+# A seen document: {_id: "topic:partition@first offset", tp, first, next, n, ids: the batch's fresh
+# event ids of that partition joined by newlines (one string encodes far faster than an array of
+# thousands; an array if an id holds a newline), h: their 8-byte hashes packed (what the
+# in-memory filter loads)}.
 
 
 class GenerationChanged(Exception):
@@ -37,7 +50,7 @@ class ViewStore:
     async def ensure_indexes(self) -> None:
         await self.views.create_index([("parent", ASCENDING)], name="parent")
         await self.coll("daily").create_index([("bucket", ASCENDING), ("day", ASCENDING)], name="bucket_day")
-        await self.coll("seen").create_index([("ids", ASCENDING)], name="ids")
+        await self.coll("seen").create_index([("tp", ASCENDING), ("first", ASCENDING)], name="tp_first")
         await self.coll("households").create_index(
             [("area_path", ASCENDING), ("zero_since", ASCENDING)], name="zero_by_area"
         )
@@ -49,40 +62,57 @@ class ViewStore:
         if active != self.generation:
             raise GenerationChanged(f"active generation is {active}, not {self.generation}")
 
-    async def unseen(self, ids: list[str], session: Session) -> set[str]:
-        """The ids not folded before. Seen ids are kept one document per batch (a multikey
-        index over its `ids`): one write per batch instead of one per event."""
-        chunks = self.coll("seen").find({"ids": {"$in": ids}}, {"ids": 1}, session=session)
-        seen: set[str] = set()
-        async for chunk in chunks:
-            seen.update(chunk["ids"])
-        return set(ids) - seen
+    async def offsets_of(self, keys: list[str], session: Session) -> dict[str, int]:
+        docs = await find_in(self.coll("offsets"), "_id", keys, session=session)
+        return {d["_id"]: d["next"] for d in docs}
+
+    async def current_views(self, codes: list[str], session: Session) -> dict[str, Doc]:
+        return {d["_id"]: d for d in await find_in(self.views, "_id", codes, session=session)}
+
+    async def current_daily(self, ids: list[str], session: Session) -> dict[str, Doc]:
+        return {d["_id"]: d for d in await find_in(self.coll("daily"), "_id", ids, session=session)}
+
+    async def seen_chunks(self, *, tp: str | None = None, from_offset: int = 0, session: Session = None) -> list[Doc]:
+        """The seen documents' hashes (not their ids): all of them, or a partition's from an offset."""
+        query: Doc = {} if tp is None else {"tp": tp, "first": {"$gte": from_offset}}
+        return await self.coll("seen").find(query, {"tp": 1, "next": 1, "h": 1}, session=session).to_list(None)
+
+    async def seen_ids_in(self, doc_ids: list[str], session: Session) -> set[str]:
+        out: set[str] = set()
+        for d in await find_in(self.coll("seen"), "_id", doc_ids, projection={"ids": 1}, session=session):
+            ids = d["ids"]
+            out.update(ids.split("\n") if isinstance(ids, str) else ids)
+        return out
 
     async def seen_count(self) -> int:
         total = 0
-        async for chunk in await self.coll("seen").aggregate([{"$project": {"n": {"$size": "$ids"}}}]):
+        async for chunk in await self.coll("seen").aggregate([{"$group": {"_id": None, "n": {"$sum": "$n"}}}]):
             total += chunk["n"]
         return total
 
     async def write_fold(
         self,
         *,
-        views: list[UpdateOne],
-        daily: list[UpdateOne],
+        views: list[Doc],
+        daily: list[Doc],
         households: list[Any],
-        seen: list[str],
+        seen: list[Doc],
         offsets: dict[str, int],
         feed: list[Doc],
         session: Session,
     ) -> None:
         if views:
-            await self.views.bulk_write(views, ordered=False, session=session)
+            await self.views.bulk_write(
+                [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in views], ordered=False, session=session
+            )
         if daily:
-            await self.coll("daily").bulk_write(daily, ordered=False, session=session)
+            await self.coll("daily").bulk_write(
+                [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in daily], ordered=False, session=session
+            )
         if households:
             await self.coll("households").bulk_write(households, ordered=True, session=session)
         if seen:
-            await self.coll("seen").insert_one({"_id": seen[0], "ids": seen}, session=session)
+            await self.coll("seen").insert_many(seen, ordered=False, session=session)
         if feed:
             await self.coll("feed").insert_many(feed, session=session)
         if offsets:
@@ -97,10 +127,24 @@ class ViewStore:
 
     # reads ---------------------------------------------------------------------------------
     async def view(self, code: str) -> Doc | None:
-        return await self.views.find_one({"_id": code})
+        """An area's view document; a grid's or a building's is taken out of its community's."""
+        community, _, rest = code.partition("-")
+        if not rest:
+            return await self.views.find_one({"_id": code}, {"sub": 0})
+        doc = await self.views.find_one({"_id": community}, {f"sub.{code}": 1})
+        sub = (doc or {}).get("sub", {}).get(code)
+        return {"_id": code, **sub} if sub else None
 
     async def children(self, code: str) -> list[Doc]:
-        return await self.views.find({"parent": code}).sort("_id", ASCENDING).to_list(None)
+        """The views one level down: their own documents, or (below a community) the grids and
+        buildings kept inside the community's."""
+        community, _, rest = code.partition("-")
+        docs = await self.views.find({"parent": code}, {"sub": 0}).to_list(None) if not rest else []
+        holder = await self.views.find_one({"_id": community}, {"sub": 1})
+        for sub_code, sub in ((holder or {}).get("sub") or {}).items():
+            if sub.get("parent") == code:
+                docs.append({"_id": sub_code, **sub})
+        return sorted(docs, key=lambda d: d["_id"])
 
     async def daily(self, code: str, bucket: str, *, until: date | None = None) -> list[Doc]:
         """The ledger documents of the area's bucket, by day, with only that area's deltas."""
