@@ -150,26 +150,22 @@ class FoldPlan:
     @property
     def views(self) -> dict[str, Counters]:
         """Area → counter deltas, rolled up the path to the province."""
-        by_path: dict[tuple[str, ...], Counters] = {}
-        for (path, _day), sums in self.sums.items():
-            _add_into(by_path.setdefault(path, {}), sums)
         views: dict[str, Counters] = defaultdict(lambda: defaultdict(int))
-        for path, sums in by_path.items():
-            for code in path:
-                _add_into(views[code], sums)
+        for path, sums in roll_up((path, sums) for (path, _day), sums in self.sums.items()).items():
+            views[path[-1]].update(sums)
         return views
 
     @property
     def daily(self) -> dict[tuple[str, str], dict[str, Counters]]:
         """(bucket, day) → area → counter deltas: one ledger document per city and day, down
         to the community (trends and as-of are not kept per grid or building)."""
-        by_community: dict[tuple[tuple[str, ...], str], Counters] = {}
+        by_day: dict[str, list[tuple[tuple[str, ...], Counters]]] = defaultdict(list)
         for (path, day), sums in self.sums.items():
-            _add_into(by_community.setdefault((path[:DAILY_LEVELS], day), {}), sums)
+            by_day[day].append((path[:DAILY_LEVELS], sums))
         daily: dict[tuple[str, str], dict[str, Counters]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-        for (path, day), sums in by_community.items():
-            for code in path:
-                _add_into(daily[(bucket_of(code), day)][code], sums)
+        for day, items in by_day.items():
+            for path, sums in roll_up(items).items():
+                daily[(bucket_of(path[-1]), day)][path[-1]].update(sums)
         return daily
 
     @property
@@ -252,6 +248,19 @@ class FoldPlan:
         return list(docs.values()), daily_docs
 
 
+def roll_up(items: Iterable[tuple[tuple[str, ...], Counters]]) -> dict[tuple[str, ...], Counters]:
+    """Counter sums for every path and every prefix of it (a building's sums go into its grid,
+    community, ... province), added up one level at a time: each area's sums are added into
+    its parent once, not once for every path below it."""
+    acc: dict[tuple[str, ...], Counters] = {}
+    for path, sums in items:
+        _add_into(acc.setdefault(path, {}), sums)
+    for depth in range(max((len(p) for p in acc), default=0), 1, -1):
+        for path in [p for p in acc if len(p) == depth]:
+            _add_into(acc.setdefault(path[:-1], {}), acc[path])
+    return acc
+
+
 def _add_into(into: Counters, deltas: Counters) -> None:
     for k, v in deltas.items():
         into[k] = into.get(k, 0) + v
@@ -319,8 +328,10 @@ def id_hash(event_id: str) -> int:
     hex digits, random in a v7 or v4; for anything else a BLAKE2b digest. A match is only a
     suspicion, confirmed against the stored ids, so the hash needs to spread, not to be secret."""
     if len(event_id) == 36 and event_id[23] == "-":
-        with contextlib.suppress(ValueError):
+        try:
             return int(event_id[19:23] + event_id[24:], 16)
+        except ValueError:
+            pass
     return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=8).digest(), "little")
 
 
@@ -385,9 +396,15 @@ class SeenFilter:
         right = np.searchsorted(self.hashes, wanted, side="right")
         for k in np.nonzero(right > left)[0].tolist():
             out[ids[k]] = [self.docs[i] for i in self.where[left[k] : right[k]].tolist()]
-        for chunk, index in self.pending:
-            for k in np.nonzero(np.isin(wanted, chunk))[0].tolist():
-                out.setdefault(ids[k], []).append(self.docs[index])
+        if self.pending:  # each pending chunk looked up in the sorted batch, not the other way round
+            order = np.argsort(wanted, kind="stable")
+            ranked = wanted[order]
+            for chunk, index in self.pending:
+                lo = np.searchsorted(ranked, chunk, side="left")
+                hi = np.searchsorted(ranked, chunk, side="right")
+                for j in np.nonzero(hi > lo)[0].tolist():
+                    for k in order[lo[j] : hi[j]].tolist():
+                        out.setdefault(ids[k], []).append(self.docs[index])
         return out
 
 
@@ -527,7 +544,7 @@ class Folder:
         )
 
 
-Records = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+Positions = dict[TopicPartition, int]  # the next offset after the records handed over, by partition
 
 
 class Prefetcher:
@@ -545,7 +562,7 @@ class Prefetcher:
         self.batch_max = batch_max
         self.poll_ms = poll_ms
         self.fill_seconds = fill_seconds
-        self.records: Records = defaultdict(list)
+        self.next: Positions = {}
         self.parsed: list[Parsed] = []
         self.behind: dict[TopicPartition, int] = {}  # by partition, as of its last fetched records
         self.last_poll_empty = False
@@ -565,7 +582,7 @@ class Prefetcher:
         self.clear()
 
     def clear(self) -> None:
-        self.records = defaultdict(list)
+        self.next = {}
         self.parsed = []
         self.behind = {}
         self.room.set()
@@ -580,15 +597,16 @@ class Prefetcher:
             got = await self.consumer.getmany(timeout_ms=self.poll_ms, max_records=room)
             parsed = await parse_all(r for recs in got.values() for r in recs)
             for tp, recs in got.items():  # records and their parsing join the buffer together
-                self.records[tp].extend(recs)
-                high = self.consumer.highwater(tp)
-                if recs and high is not None:
-                    self.behind[tp] = max(0, high - recs[-1].offset - 1)
+                if recs:
+                    self.next[tp] = recs[-1].offset + 1
+                    high = self.consumer.highwater(tp)
+                    if high is not None:
+                        self.behind[tp] = max(0, high - self.next[tp])
             self.parsed.extend(parsed)
             self.last_poll_empty = not parsed
             self.polled.set()
 
-    async def take(self) -> tuple[Records, list[Parsed]]:
+    async def take(self) -> tuple[Positions, list[Parsed]]:
         """What is buffered (see the class); if nothing is, what the next poll brings, maybe
         nothing."""
         assert self.task is not None, "start() first"
@@ -617,10 +635,10 @@ class Prefetcher:
                 break  # nothing came: caught up
         if self.task.done():
             self.task.result()  # the fetcher failed: its error is raised here
-        records, parsed = dict(self.records), self.parsed
-        self.records, self.parsed = defaultdict(list), []
+        positions, parsed = self.next, self.parsed
+        self.next, self.parsed = {}, []
         self.room.set()
-        return records, parsed
+        return positions, parsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -719,7 +737,7 @@ class ViewConsumer:
         self.prefetch.start()
         try:
             while True:
-                records, batch = await self.prefetch.take()
+                positions, batch = await self.prefetch.take()
                 if not batch:
                     self.caught_up.set()
                     continue
@@ -740,13 +758,13 @@ class ViewConsumer:
                     except PyMongoError as exc:  # the database is away: keep the batch, try again
                         log.warning("fold failed, retrying", error=str(exc))
                         await asyncio.sleep(0.5)
-                for tp, recs in records.items():
+                for tp, next_offset in positions.items():
                     high = self.consumer.highwater(tp)
-                    if high is not None and recs:
-                        LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - recs[-1].offset - 1))
+                    if high is not None:
+                        LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - next_offset))
                 if batch:
                     with contextlib.suppress(Exception):  # informational only: positions live in MongoDB
-                        await self.consumer.commit({tp: recs[-1].offset + 1 for tp, recs in records.items() if recs})
+                        await self.consumer.commit(positions)
         finally:
             await self.prefetch.stop()
 
@@ -808,11 +826,10 @@ async def rebuild(
         prefetch.start()
         try:
             while remaining:
-                records, parsed = await prefetch.take()
+                next_offsets, parsed = await prefetch.take()
                 batch = [p for p in parsed if p.offset < ends[TopicPartition(p.topic, p.partition)]]
-                for tp, recs in records.items():
-                    if recs:
-                        positions[tp] = max(positions[tp], recs[-1].offset + 1)
+                for tp, next_offset in next_offsets.items():
+                    positions[tp] = max(positions[tp], next_offset)
                     if positions[tp] >= ends[tp] and tp in remaining:
                         remaining.discard(tp)
                         consumer.pause(tp)  # what comes after the rebuild started is the live consumer's
