@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
 from relocation_shared.clock import business_day, business_today
-from relocation_shared.events import Envelope, EventPayload
+from relocation_shared.events import EventPayload
 from relocation_shared.events.community import (
     DisputeMediated,
     DisputeRegistered,
@@ -71,6 +71,20 @@ Deltas = dict[str, int]
 Compute = Callable[[Counters], Decimal | None]
 
 
+class EventHead(Protocol):
+    """What the fold reads of an event's envelope: an `Envelope`, or the read model's lighter
+    copy of these four fields (it holds tens of thousands of events at a time)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def area_path(self) -> tuple[str, ...]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class Fold:
     """How one event type moves counters, and on which day it takes effect (for trends and
@@ -78,7 +92,7 @@ class Fold:
 
     event_type: str
     deltas: Callable[[Any], Deltas]
-    effective: Callable[[Envelope, Any], date]
+    effective: Callable[[EventHead, Any], date]
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ class IndicatorGroup:
     indicators: list[Indicator] = field(default_factory=list)
 
     def fold(
-        self, model: type[EventPayload], *, effective: Callable[[Envelope, Any], date] | None = None
+        self, model: type[EventPayload], *, effective: Callable[[EventHead, Any], date] | None = None
     ) -> Callable[[Callable[[Any], Deltas]], Callable[[Any], Deltas]]:
         def register(fn: Callable[[Any], Deltas]) -> Callable[[Any], Deltas]:
             self.folds.append(Fold(model.event_type, fn, effective or _occurred))
@@ -124,7 +138,7 @@ class IndicatorGroup:
         self.indicators.append(Indicator(key, label, unit, fn, self.key, decimals, better, headline))
 
 
-def _occurred(env: Envelope, _p: Any) -> date:
+def _occurred(env: EventHead, _p: Any) -> date:
     return business_day(env.occurred_at)
 
 

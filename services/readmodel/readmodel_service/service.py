@@ -32,6 +32,7 @@ from readmodel_service.models import (
     AreaRef,
     ChildView,
     Counters,
+    EventHead,
     FeedItem,
     IndicatorValue,
     Trend,
@@ -51,7 +52,7 @@ from readmodel_service.repository import (
 from relocation_shared.areas import LEVELS
 from relocation_shared.auth import Principal
 from relocation_shared.errors import InvalidInput, NotFound
-from relocation_shared.events import CATALOG, Envelope, EventPayload, InvalidEvent
+from relocation_shared.events import CATALOG, EventPayload, InvalidEvent
 from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
 from relocation_shared.events.governance import AreaRegistered
 from relocation_shared.kafka import partitions_of
@@ -104,28 +105,26 @@ class FoldPlan:
     duplicates: int = 0
     names: dict[str, str] = field(default_factory=dict)
     paths: dict[tuple[str, ...], None] = field(default_factory=dict)  # in order of arrival
-    sums: dict[tuple[tuple[str, ...], str], Counters] = field(default_factory=dict)
-    latest: deque[tuple[Envelope, EventPayload]] = field(default_factory=lambda: deque(maxlen=FEED_PER_BATCH))
+    sums: dict[tuple[tuple[str, ...], date], Counters] = field(default_factory=dict)  # by path and day
+    latest: deque[tuple[EventHead, EventPayload]] = field(default_factory=lambda: deque(maxlen=FEED_PER_BATCH))
 
-    def add(self, env: Envelope, payload: EventPayload) -> None:
-        path = env.area_path
+    def add(self, env: EventHead, payload: EventPayload) -> None:
+        path, kind = env.area_path, env.type
         self.paths[path] = None
-        if isinstance(payload, AreaRegistered):
-            self.names[payload.code] = payload.name
-        self._household(env, payload)
-        fold = FOLDS.get(env.type)
+        if kind in _SPECIAL:
+            self._special(env, payload)
+        fold = FOLDS.get(kind)
         if fold is not None:
             deltas = fold.deltas(payload)
-            if any(deltas.values()):
-                key = (path, fold.effective(env, payload).isoformat())
-                sums = self.sums.get(key)
-                if sums is None:
-                    sums = self.sums[key] = {}
-                for k, v in deltas.items():
-                    if v:
-                        sums[k] = sums.get(k, 0) + v
+            key = (path, fold.effective(env, payload))
+            sums = self.sums.get(key)
+            if sums is None:
+                sums = self.sums[key] = {}
+            for k, v in deltas.items():
+                if v:
+                    sums[k] = sums.get(k, 0) + v
         self.folded += 1
-        if env.type in EVENT_LABELS:  # the feed shows what officials follow, not the plumbing
+        if kind in EVENT_LABELS:  # the feed shows what officials follow, not the plumbing
             self.latest.append((env, payload))
 
     @property
@@ -160,8 +159,8 @@ class FoldPlan:
         """(bucket, day) → area → counter deltas: one ledger document per city and day, down
         to the community (trends and as-of are not kept per grid or building)."""
         by_day: dict[str, list[tuple[tuple[str, ...], Counters]]] = defaultdict(list)
-        for (path, day), sums in self.sums.items():
-            by_day[day].append((path[:DAILY_LEVELS], sums))
+        for (path, on), sums in self.sums.items():
+            by_day[on.isoformat()].append((path[:DAILY_LEVELS], sums))
         daily: dict[tuple[str, str], dict[str, Counters]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
         for day, items in by_day.items():
             for path, sums in roll_up(items).items():
@@ -182,9 +181,12 @@ class FoldPlan:
             for env, payload in self.latest
         ]
 
-    def _household(self, env: Envelope, p: EventPayload) -> None:
-        """The zero-employment list: a household is in it from its alert to its clearing."""
-        if isinstance(p, HouseholdZeroEmploymentRaised):
+    def _special(self, env: EventHead, p: EventPayload) -> None:
+        """An area's name; the zero-employment list: a household is in it from its alert to
+        its clearing."""
+        if isinstance(p, AreaRegistered):
+            self.names[p.code] = p.name
+        elif isinstance(p, HouseholdZeroEmploymentRaised):
             self.households.append(
                 ReplaceOne(
                     {"_id": p.household_id},
@@ -197,7 +199,9 @@ class FoldPlan:
 
     def daily_ids(self) -> list[str]:
         return list(
-            dict.fromkeys(daily_id(bucket_of(code), day) for path, day in self.sums for code in path[:DAILY_LEVELS])
+            dict.fromkeys(
+                daily_id(bucket_of(code), day.isoformat()) for path, day in self.sums for code in path[:DAILY_LEVELS]
+            )
         )
 
     def storage_ids(self) -> list[str]:
@@ -261,6 +265,11 @@ def roll_up(items: Iterable[tuple[tuple[str, ...], Counters]]) -> dict[tuple[str
     return acc
 
 
+_SPECIAL = frozenset(
+    {AreaRegistered.event_type, HouseholdZeroEmploymentRaised.event_type, HouseholdZeroEmploymentCleared.event_type}
+)
+
+
 def _add_into(into: Counters, deltas: Counters) -> None:
     for k, v in deltas.items():
         into[k] = into.get(k, 0) + v
@@ -304,12 +313,23 @@ def _feed_detail(p: EventPayload) -> Doc:
     return {k: data[k] for k in keep if k in data}
 
 
+@dataclass(slots=True, frozen=True)
+class Head:
+    """The envelope fields the fold reads; the envelope itself (and its payload as a dict, which
+    the payload model repeats) is let go at once: half the memory a parsed event holds."""
+
+    id: str
+    type: str
+    area_path: tuple[str, ...]
+    occurred_at: datetime
+
+
 @dataclass(slots=True)
 class Parsed:
     topic: str
     partition: int
     offset: int
-    env: Envelope | None
+    env: EventHead | None
     payload: EventPayload | None
     error: str | None = None
     record: ConsumerRecord[bytes, bytes] | None = None
@@ -320,7 +340,8 @@ def parse(record: ConsumerRecord[bytes, bytes]) -> Parsed:
         env, payload = CATALOG.parse(record.value or b"")
     except InvalidEvent as exc:
         return Parsed(record.topic, record.partition, record.offset, None, None, exc.reason, record)
-    return Parsed(record.topic, record.partition, record.offset, env, payload)
+    head = Head(env.id, env.type, env.area_path, env.occurred_at)
+    return Parsed(record.topic, record.partition, record.offset, head, payload)
 
 
 def id_hash(event_id: str) -> int:
