@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -204,7 +203,7 @@ async def live_fold(env: dict[str, str], topic: str, n: int, batch: int) -> floa
 def rebuild_child(env: dict[str, str], topic: str) -> tuple[float, float]:
     """Rebuild in a child process; returns (seconds, peak RSS MiB of that process)."""
     code = f"""
-import asyncio, time, uuid
+import asyncio, resource, time, uuid
 from relocation_shared.mongo import make_client
 from readmodel_service.service import rebuild
 async def main():
@@ -212,14 +211,14 @@ async def main():
     db = client["bench_rebuild_" + uuid.uuid4().hex[:6]]
     t0 = time.perf_counter()
     await rebuild(client=client, db=db, bootstrap={env["KAFKA_BOOTSTRAP_SERVERS"]!r}, topics=[{topic!r}])
-    print(time.perf_counter() - t0)
+    print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     await client.drop_database(db.name)
 asyncio.run(main())
 """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # the child reports its own peak: this process's other children (the stack's JVMs) do not count
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return float(out.stdout.strip().splitlines()[-1]), max(peak_kib, before) / 1024
+    seconds, peak_kib = out.stdout.strip().splitlines()[-1].split()
+    return float(seconds), int(peak_kib) / 1024
 
 
 async def freshness(env: dict[str, str], rate: int, seconds: int) -> list[float]:
