@@ -29,9 +29,8 @@ class Settings(ServiceSettings):
     # Events folded per transaction, at most. A transaction writes each touched document once
     # (an area's view, a city's day in the ledger), however many events touched it, so a backlog
     # folds faster in large batches (1 million events on the test stack: 15,000/s in batches of
-    # 20,000, 23,000/s in batches of 50,000), at the price of memory (about 3 KB a parsed event,
-    # a batch folding and the next one parsed ahead: peak RSS 350 and 590 MiB). Under a light
-    # load batches are small anyway.
+    # 20,000, 23,000/s in batches of 50,000), at the price of memory (about 1.6 KB a parsed event,
+    # a batch folding and the next one parsed ahead). Under a light load batches are small anyway.
     batch_max_records: int = 50_000
     targets: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_TARGETS.items()}
