@@ -28,6 +28,7 @@ from relocation_shared.events import CATALOG, Envelope, EventPayload, InvalidEve
 from relocation_shared.logging import get_logger
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import scrub
+from relocation_shared.tasks import cancel
 from relocation_shared.topics import DEAD_LETTER
 
 log = get_logger(__name__)
@@ -104,10 +105,7 @@ class EventConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         if self.consumer is not None:
             with contextlib.suppress(Exception):
                 await self.commit_pending()

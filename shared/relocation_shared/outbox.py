@@ -29,6 +29,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.logging import get_logger
 from relocation_shared.mongo import Doc, in_transaction
+from relocation_shared.tasks import cancel
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -223,10 +224,7 @@ class OutboxRelay:
         self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.service}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         await self.release_lease()
 
 

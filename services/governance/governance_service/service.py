@@ -93,6 +93,7 @@ from relocation_shared.ids import new_id
 from relocation_shared.logging import get_logger
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import keyed_hash, mask_phone, parse_national_id, scrub
+from relocation_shared.tasks import cancel
 
 log = get_logger(__name__)
 
@@ -1100,11 +1101,8 @@ class DeadlineScheduler:
         self._task = asyncio.create_task(self.run(), name="deadline-scheduler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
 
 # --- disputes (矛盾纠纷调解) ------------------------------------------------------------------------

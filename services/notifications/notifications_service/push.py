@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from notifications_service.models import Doc, InboxItem
 from relocation_shared.logging import get_logger
+from relocation_shared.tasks import cancel
 
 log = get_logger(__name__)
 
@@ -85,10 +86,7 @@ class InboxHub:
         self._task = asyncio.create_task(self.run(), name="inbox-hub")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         for queues in self.subscribers.values():
             for q in queues:
                 with contextlib.suppress(asyncio.QueueFull):

@@ -97,6 +97,7 @@ from relocation_shared.ids import new_id
 from relocation_shared.logging import get_logger
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import scrub
+from relocation_shared.tasks import cancel
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -183,10 +184,7 @@ class Routing:
         self._task = asyncio.create_task(self.run(), name="notifications-routing")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
 
 
 class NotificationsConsumer(EventConsumer):
@@ -1053,10 +1051,7 @@ class Dispatcher:
         self._task = asyncio.create_task(self.run(), name="notifications-dispatcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         await self.release()
 
 
@@ -1167,10 +1162,7 @@ class Escalator:
         self._task = asyncio.create_task(self.run(), name="notifications-escalator")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
 
 
 __all__ = ["Dispatcher", "Escalator", "NotificationsConsumer", "NotificationsService", "Routing", "WakingUnitOfWork"]

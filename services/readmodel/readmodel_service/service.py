@@ -59,6 +59,7 @@ from relocation_shared.kafka import partitions_of
 from relocation_shared.logging import get_logger
 from relocation_shared.mongo import in_transaction
 from relocation_shared.pii import scrub
+from relocation_shared.tasks import cancel
 from relocation_shared.topics import DEAD_LETTER
 
 log = get_logger(__name__)
@@ -598,11 +599,8 @@ class Prefetcher:
         self.task = asyncio.create_task(self._run(), name="readmodel-prefetch")
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-            self.task = None
+        await cancel(self.task)
+        self.task = None
         self.clear()
 
     def clear(self) -> None:
@@ -731,10 +729,7 @@ class ViewConsumer:
         self.task = asyncio.create_task(self.run(), name="readmodel-consumer")
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await cancel(self.task)
         if self.consumer is not None:
             await self.consumer.stop()
 
