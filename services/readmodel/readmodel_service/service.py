@@ -108,9 +108,13 @@ class FoldPlan:
     paths: dict[tuple[str, ...], None] = field(default_factory=dict)  # in order of arrival
     sums: dict[tuple[tuple[str, ...], date], Counters] = field(default_factory=dict)  # by path and day
     latest: deque[tuple[EventHead, EventPayload]] = field(default_factory=lambda: deque(maxlen=FEED_PER_BATCH))
+    # the roll-ups below, drawn once and kept until the next add
+    rolled_views: dict[str, Counters] | None = field(default=None, repr=False)
+    rolled_daily: dict[tuple[str, str], dict[str, Counters]] | None = field(default=None, repr=False)
 
     def add(self, env: EventHead, payload: EventPayload) -> None:
         path, kind = env.area_path, env.type
+        self.rolled_views = self.rolled_daily = None
         self.paths[path] = None
         if kind in _SPECIAL:
             self._special(env, payload)
@@ -150,15 +154,20 @@ class FoldPlan:
     @property
     def views(self) -> dict[str, Counters]:
         """Area → counter deltas, rolled up the path to the province."""
+        if self.rolled_views is not None:
+            return self.rolled_views
         views: dict[str, Counters] = defaultdict(lambda: defaultdict(int))
         for path, sums in roll_up((path, sums) for (path, _day), sums in self.sums.items()).items():
             views[path[-1]].update(sums)
+        self.rolled_views = views
         return views
 
     @property
     def daily(self) -> dict[tuple[str, str], dict[str, Counters]]:
         """(bucket, day) → area → counter deltas: one ledger document per city and day, down
         to the community (trends and as-of are not kept per grid or building)."""
+        if self.rolled_daily is not None:
+            return self.rolled_daily
         by_day: dict[str, list[tuple[tuple[str, ...], Counters]]] = defaultdict(list)
         for (path, on), sums in self.sums.items():
             by_day[on.isoformat()].append((path[:DAILY_LEVELS], sums))
@@ -166,6 +175,7 @@ class FoldPlan:
         for day, items in by_day.items():
             for path, sums in roll_up(items).items():
                 daily[(bucket_of(path[-1]), day)][path[-1]].update(sums)
+        self.rolled_daily = daily
         return daily
 
     @property
@@ -199,11 +209,7 @@ class FoldPlan:
             self.households.append(DeleteOne({"_id": p.household_id}))
 
     def daily_ids(self) -> list[str]:
-        return list(
-            dict.fromkeys(
-                daily_id(bucket_of(code), day.isoformat()) for path, day in self.sums for code in path[:DAILY_LEVELS]
-            )
-        )
+        return [daily_id(bucket, day) for bucket, day in self.daily]
 
     def storage_ids(self) -> list[str]:
         return list(dict.fromkeys(storage_id(code) for path in self.paths for code in path))
@@ -506,11 +512,12 @@ class Folder:
                 views=await self.store.current_views(plan.storage_ids(), session),
                 daily=await self.store.current_daily(plan.daily_ids(), session),
             )
+            starts = {key: max(firsts[key], stored.get(key, 0)) for key in fresh}
             seen = [
                 {
-                    "_id": f"{key}@{max(firsts[key], stored.get(key, 0))}",
+                    "_id": f"{key}@{starts[key]}",
                     "tp": key,
-                    "first": max(firsts[key], stored.get(key, 0)),
+                    "first": starts[key],
                     "next": offsets[key],
                     "n": len(ids),
                     "ids": ids if any("\n" in i for i in ids) else "\n".join(ids),
