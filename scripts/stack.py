@@ -441,7 +441,13 @@ def _write_kafka_config(layout: Layout, kafka_port: int) -> None:
 
 
 def _new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random cluster id as Kafka writes them (URL-safe base64 of 16 bytes). Like Kafka's own
+    `Uuid.randomUuid`, never one that starts with '-': the storage tool's argument parser would
+    take it for an option (one start in 64 failed with "--cluster-id: expected one argument")."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def _format_kafka_storage(layout: Layout, java: str, libs: Path) -> None:
@@ -454,8 +460,7 @@ def _format_kafka_storage(layout: Layout, java: str, libs: Path) -> None:
         f"-Dlog4j.configuration=file:{layout.log4j_properties}",
         "kafka.tools.StorageTool",
         "format",
-        "-t",
-        _new_cluster_id(),
+        f"--cluster-id={_new_cluster_id()}",
         "-c",
         str(layout.server_properties),
     ]
