@@ -4,7 +4,8 @@
 #                    and the monitoring page (npm ci + build)
 #   make lock        re-resolve uv.lock and export requirements.lock
 #   make lint        ruff, ruff format --check, mypy, docker-compose.yml and deploy/k8s checks
-#   make test        install, lint, Chromium (apt, as root), then pytest against a local Kafka + SecantusDB
+#   make test        install, lint, Chromium and faketime (apt, as root), the unit suite at five instants
+#                    and host zones (faketime), then pytest against a local Kafka + SecantusDB
 #   make run         install, then scripts/run.py (SCALE=n -> --scale n; ARGS=... passed through)
 #   make bench       install, then every bench/*.py against a local stack (.stack/bench)
 #   make stack-up    start the dev stack in .stack/dev (prints the env to export)
@@ -45,7 +46,7 @@ WEB_SOURCES := $(WEB_DIR)/package-lock.json $(WEB_DIR)/build.mjs $(wildcard $(WE
 .PHONY: help install lock lint lint-py lint-deploy test run bench stack-up stack-down stack-status clean distclean
 
 help:
-	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
 
 # --- install -----------------------------------------------------------------------------------
 
@@ -100,7 +101,8 @@ lint-deploy:
 
 test: install
 	$(MAKE) lint
-	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_packages.sh
+	bash scripts/test_anyhour.sh
 	bash scripts/test.sh
 
 run: install

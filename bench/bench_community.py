@@ -35,6 +35,7 @@ from governance_service.models import Actor, DeadlinePolicy, RequestCase
 from governance_service.repository import CommunityRepository, ensure_indexes
 from governance_service.service import DeadlineScheduler
 from relocation_shared.auth import mint_token
+from relocation_shared.clock import system_clock
 from relocation_shared.events.community import RequestCategory, RequestSource, Urgency
 from relocation_shared.kafka import partitions_of
 from relocation_shared.mongo import make_client
@@ -248,7 +249,10 @@ async def scan_cost(env: dict[str, str], n_open: int, due_share: float) -> None:
         now = t0 + timedelta(hours=2)  # every dispatch deadline is a day away
 
         scheduler = DeadlineScheduler(
-            uow=UnitOfWork(client, db, producer="governance"), repo=CommunityRepository(db), policy=policy
+            uow=UnitOfWork(client, db, producer="governance"),
+            repo=CommunityRepository(db),
+            policy=policy,
+            clock=system_clock,
         )
         idle = []
         for _ in range(5):

@@ -28,7 +28,6 @@ import re
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -39,6 +38,7 @@ from procs import start_service
 
 from notifications_service.events import CONSUMED_TOPICS
 from relocation_shared.auth import mint_token
+from relocation_shared.clock import system_clock
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.events.employment import HouseholdZeroEmploymentRaised
 from relocation_shared.events.governance import StaffAssigned
@@ -76,16 +76,20 @@ def staffing(run: str, communities: int) -> tuple[list[Envelope], list[dict[str,
                 area_code=area_path[-1],
                 area_level=LEVELS[len(area_path) - 1],
             )
-            envs.append(CATALOG.envelope(p, producer="governance", area_path=area_path, aggregate_id=p.staff_id))
+            envs.append(
+                CATALOG.envelope(
+                    p, producer="governance", area_path=area_path, aggregate_id=p.staff_id, occurred_at=system_clock()
+                )
+            )
     return envs, grids
 
 
 def alert(grid: dict[str, Any]) -> Envelope:
     hid = uuid.uuid4().hex
-    p = HouseholdZeroEmploymentRaised(
-        household_id=hid, labour_count=1, since=datetime.now(UTC), cause="employment_ended"
+    p = HouseholdZeroEmploymentRaised(household_id=hid, labour_count=1, since=system_clock(), cause="employment_ended")
+    return CATALOG.envelope(
+        p, producer="employment", area_path=grid["path"], aggregate_id=hid, occurred_at=system_clock()
     )
-    return CATALOG.envelope(p, producer="employment", area_path=grid["path"], aggregate_id=hid)
 
 
 async def count(coll: Any, query: dict[str, Any], target: int, timeout: float, what: str) -> float:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -30,6 +30,7 @@ from common import ROOT, national_id, percentile, services, stack_env, token
 
 from readmodel_service.config import Settings
 from readmodel_service.service import ViewConsumer
+from relocation_shared.clock import business_today, system_clock
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.events.employment import (
     EmploymentEnded,
@@ -300,7 +301,7 @@ async def freshness(env: dict[str, str], rate: int, seconds: int) -> list[float]
                         "resident_id": rids[i % len(rids)],
                         "course": "电工",
                         "hours": 8,
-                        "completed_on": date.today().isoformat(),
+                        "completed_on": business_today(system_clock).isoformat(),
                     },
                 )
                 answered.append(time.perf_counter())

@@ -21,7 +21,7 @@ import httpx
 from tqdm import tqdm
 
 from relocation_shared.auth import mint_token
-from relocation_shared.clock import business_today
+from relocation_shared.clock import business_today, system_clock
 
 CONCURRENCY = 8  # communities loaded at once
 
@@ -234,7 +234,7 @@ async def _community(
         await calls.call(cadre, "POST", f"/api/v1/disputes/{did}/outcome", {"outcome": outcome})
 
     # 上门服务 this year, by each household's grid worker
-    today = business_today()
+    today = business_today(system_clock)
     start = date(today.year, 1, 1)
     for home in rng.sample(homes, min(len(homes), 20)):
         grid = home["grid_code"]

@@ -444,6 +444,7 @@ async def load_into_service(service: Any, principal: Any, ds: Dataset) -> dict[s
     """Load through the service layer; returns dataset ref → id. The spells and households the
     projects need are fabricated as the employment and registry events this service consumes."""
     from projects_service.models import CollectiveAssetIn, CollectiveIncomeIn, FundingSourceIn
+    from relocation_shared.clock import system_clock
     from relocation_shared.events import CATALOG
     from relocation_shared.events.employment import WorkerEmployed
     from relocation_shared.events.governance import HouseholdRegistered
@@ -481,7 +482,11 @@ async def load_into_service(service: Any, principal: Any, ds: Dataset) -> dict[s
             registered_on=date(2019, 12, 1),
         )
         env = CATALOG.envelope(
-            household, producer="governance", area_path=_spell_area(code), aggregate_id=households[ref]
+            household,
+            producer="governance",
+            area_path=_spell_area(code),
+            aggregate_id=households[ref],
+            occurred_at=system_clock(),
         )
         registered.append((env, household))
     await service.import_households(events=registered)
@@ -500,7 +505,11 @@ async def load_into_service(service: Any, principal: Any, ds: Dataset) -> dict[s
                 started_on=p.operating_on if p.final_status != "under_construction" else p.construction_on,
             )
             env = CATALOG.envelope(
-                spell, producer="employment", area_path=_spell_area(code), aggregate_id=spell.household_id
+                spell,
+                producer="employment",
+                area_path=_spell_area(code),
+                aggregate_id=spell.household_id,
+                occurred_at=system_clock(),
             )
             spells.append((env, spell))
             links.append({"project_id": ids[p.ref], "spell_id": spell.spell_id})

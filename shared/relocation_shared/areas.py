@@ -97,12 +97,14 @@ def code_fits_level(code: str, level: Level) -> bool:
 
 
 def path_of_code(code: str) -> AreaPath:
-    """The area path a code implies by its shape alone: 520330001001-G01 → (520000, 520300,
-    520330, 520330001000, 520330001001, 520330001001-G01). For scope checks on a bare code."""
+    """The area path a code implies by its shape alone, from the province down: 520000 →
+    (520000,), 520300 → (520000, 520300), 520330001001-G01 → (520000, 520300, 520330,
+    520330001000, 520330001001, 520330001001-G01). For scope checks and roll-ups on a bare code;
+    a ValueError (its message for officials) for a code of no level's shape."""
     base, *rest = code.split("-")
     shaped = any(code_fits_level(code, level) for level in LEVELS[Level.COUNTY.depth :])
-    if not shaped:
-        raise ValueError(f"not an area code: {code!r}")
+    if not shaped or base.startswith("00"):
+        raise ValueError(f"区划代码 {code} 无效:应为6位(省、市、县)或12位(镇、社区)数字,网格、楼栋在社区代码后加 -Gnn、-Bnn")
     path = [base[:2] + "0000", base[:4] + "00", base[:6]]
     if len(base) == 12:
         path += [base[:9] + "000", base]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
 from relocation_shared.areas import within
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.errors import DomainError, Forbidden, NotFound
 
 
@@ -213,8 +213,9 @@ def mint_token(
     ttl_seconds: int = 12 * 3600,
     issuer: str = "relocation-idp",
     audience: str = "relocation-platform",
+    clock: Clock = system_clock,
 ) -> str:
-    now = int(time.time())
+    now = int(clock().timestamp())
     claims = {
         "sub": subject,
         "name": name,

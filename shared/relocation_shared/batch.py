@@ -3,6 +3,7 @@ row is reported with its index, the field at fault and the reason."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -81,3 +82,21 @@ def parse_rows(
             first = validation_errors(list(exc.errors()))[0]
             bad.append(Rejected(index=i, field=first["field"], error="invalid", message=first["message"]))
     return good, bad
+
+
+# A batch use case: applies the parsed rows (index, model) in one unit of work and says which it
+# wrote and which it refused.
+ApplyRows = Callable[[list[tuple[int, M]]], Awaitable[Outcome]]
+
+
+async def apply_one(data: M, apply: ApplyRows[M]) -> str:
+    """A single-row call through the batch use case: the new id, or the row's error raised."""
+    outcome = await apply([(0, data)])
+    return outcome.single()
+
+
+async def apply_many(rows: list[dict[str, Any]], model: type[M], apply: ApplyRows[M], *, max_items: int) -> BatchResult:
+    """A batch call: rows that do not parse are reported with the rest, the others applied together."""
+    good, bad = parse_rows(rows, model, max_items=max_items)
+    outcome = await apply(good)
+    return outcome.result(bad)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -171,7 +170,7 @@ class EventConsumer:
                 return False
             await handler(tx, env, payload)
             await self.db[PROCESSED_EVENTS].insert_one(
-                {"_id": env.id, "type": env.type, "at": datetime.now(UTC)}, session=tx.session
+                {"_id": env.id, "type": env.type, "at": tx.now}, session=tx.session
             )
             return True
 

@@ -26,6 +26,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.logging import get_logger
 from relocation_shared.mongo import Doc, in_transaction
@@ -56,6 +57,7 @@ class Tx:
     session: AsyncClientSession
     producer: str
     correlation_id: str | None
+    now: datetime
     events: list[Envelope] = field(default_factory=list)
 
     def record(self, payload: EventPayload, *, area_path: tuple[str, ...] | list[str], aggregate_id: str) -> Envelope:
@@ -65,19 +67,20 @@ class Tx:
             area_path=area_path,
             aggregate_id=aggregate_id,
             correlation_id=self.correlation_id,
+            occurred_at=self.now,
         )
         self.events.append(env)
         return env
 
 
-def outbox_document(env: Envelope) -> Doc:
+def outbox_document(env: Envelope, *, created_at: datetime) -> Doc:
     return {
         "_id": env.id,
         "topic": CATALOG.topic_of(env.type),
         "type": env.type,
         "key": env.aggregate_id,
         "value": env.model_dump_json(),
-        "created_at": datetime.now(UTC),
+        "created_at": created_at,
         "sent_at": None,
     }
 
@@ -86,18 +89,21 @@ class UnitOfWork:
     """Runs a use case in one transaction and writes the events it recorded to the outbox in
     that same transaction. The relay is nudged after each commit so events leave at once."""
 
-    def __init__(self, client: AsyncMongoClient[Doc], db: AsyncDatabase[Doc], *, producer: str) -> None:
+    def __init__(
+        self, client: AsyncMongoClient[Doc], db: AsyncDatabase[Doc], *, producer: str, clock: Clock = system_clock
+    ) -> None:
         self.client = client
         self.db = db
         self.producer = producer
+        self.clock = clock
         self.committed = asyncio.Event()
 
     async def run(self, fn: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
         async def attempt(session: AsyncClientSession) -> tuple[T, int]:
-            tx = Tx(session=session, producer=self.producer, correlation_id=correlation_id)
+            tx = Tx(session=session, producer=self.producer, correlation_id=correlation_id, now=self.clock())
             result = await fn(tx)
             if tx.events:
-                docs = [outbox_document(e) for e in tx.events]
+                docs = [outbox_document(e, created_at=tx.now) for e in tx.events]
                 await self.db[OUTBOX].insert_many(docs, session=session)
             return result, len(tx.events)
 
@@ -127,6 +133,7 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
         batch_size: int = 500,
         lease_seconds: float = 10.0,
+        clock: Clock = system_clock,
     ) -> None:
         self.db = db
         self.producer = producer
@@ -135,6 +142,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
+        self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._task: asyncio.Task[None] | None = None
         self._lease_until: datetime | None = None
@@ -157,7 +165,7 @@ class OutboxRelay:
         await asyncio.gather(*futures)
 
     async def mark_sent(self, entries: list[Doc]) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         await self.db[OUTBOX].update_many({"_id": {"$in": [e["_id"] for e in entries]}}, {"$set": {"sent_at": now}})
         for e in entries:
             PUBLISHED.labels(self.service, e["type"]).inc()
@@ -178,7 +186,7 @@ class OutboxRelay:
         return len(entries)
 
     async def acquire_lease(self) -> bool:
-        now = datetime.now(UTC)
+        now = self.clock()
         until = now + timedelta(seconds=self.lease_seconds)
         try:
             await self.db[LEASES].find_one_and_update(
@@ -200,7 +208,7 @@ class OutboxRelay:
         backoff = 0.1
         while True:
             try:
-                lease_ok = self._lease_until is not None and self._lease_until - datetime.now(UTC) > timedelta(
+                lease_ok = self._lease_until is not None and self._lease_until - self.clock() > timedelta(
                     seconds=self.lease_seconds / 2
                 )
                 if not lease_ok and not await self.acquire_lease():

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
+
+from relocation_shared.clock import business_today, system_clock
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -121,8 +123,9 @@ def check_digit(first17: str) -> str:
     return _CHECK[total % 11]
 
 
-def parse_national_id(text: str) -> NationalId:
-    """Validate shape, birth date and the GB 11643 check digit; raise InvalidNationalId."""
+def parse_national_id(text: str, *, today: date | None = None) -> NationalId:
+    """Validate shape, birth date (not before 1900, not after `today`, by default today in China)
+    and the GB 11643 check digit; raise InvalidNationalId."""
     value = _normal(text)
     if not _ID_SHAPE.match(value):
         raise InvalidNationalId("身份证号码应为18位,前17位为数字,末位为数字或X")
@@ -130,7 +133,7 @@ def parse_national_id(text: str) -> NationalId:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
         raise InvalidNationalId("身份证号码中的出生日期无效") from exc
-    if born.year < 1900 or born > date.today():
+    if born.year < 1900 or born > (today or business_today(system_clock)):
         raise InvalidNationalId("身份证号码中的出生日期无效")
     if check_digit(value[:17]) != value[17]:
         raise InvalidNationalId("身份证号码校验位错误")
@@ -182,3 +185,33 @@ def refuse_pii(value: str | None) -> str | None:
 
 # Free text that must not carry a national ID or phone number (employer, reasons, notes...).
 FreeText = Annotated[str, AfterValidator(refuse_pii)]
+
+
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def _valid_national_id(value: str) -> str:
+    try:
+        parse_national_id(value)
+    except InvalidNationalId as exc:
+        raise ValueError(str(exc)) from None
+    return value.strip().upper()
+
+
+def _valid_mobile(value: str) -> str:
+    if not _MOBILE.match(value):
+        raise ValueError("手机号码应为11位数字")
+    return value
+
+
+# A national ID number in a request body: shape, birth date and GB 11643 check character
+# validated (a 422 naming the field otherwise). Stored only masked and as a keyed hash.
+NationalIdNumber = Annotated[
+    str,
+    Field(min_length=1, max_length=32, description="居民身份证号码(只保存掩码和密钥散列)"),
+    AfterValidator(_valid_national_id),
+]
+# A mainland mobile number (11 digits, 1[3-9]…). Stored only masked and as a keyed hash.
+MobileNumber = Annotated[
+    str, Field(max_length=20, description="手机号码(只保存掩码和密钥散列)"), AfterValidator(_valid_mobile)
+]

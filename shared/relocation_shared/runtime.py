@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from relocation_shared.auth import TokenVerifier
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.consumer import EventConsumer, Handler
 from relocation_shared.events import CATALOG
 from relocation_shared.kafka import ensure_topics, kafka_ready, make_producer
@@ -29,14 +30,15 @@ log = get_logger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
+        self.clock = clock
         self.client: AsyncMongoClient[Doc] = make_client(settings.mongodb_uri, app_name=settings.service_name)
         self.db: AsyncDatabase[Doc] = self.client[settings.mongodb_database]
         self.producer: AIOKafkaProducer = make_producer(
             settings.kafka_bootstrap_servers, client_id=settings.service_name
         )
-        self.uow = UnitOfWork(self.client, self.db, producer=settings.service_name)
+        self.uow = UnitOfWork(self.client, self.db, producer=settings.service_name, clock=clock)
         self.relay = OutboxRelay(
             db=self.db,
             producer=self.producer,
@@ -44,6 +46,7 @@ class Runtime:
             wake=self.uow.committed,
             poll_seconds=settings.outbox_poll_seconds,
             batch_size=settings.outbox_batch_size,
+            clock=clock,
         )
         self.consumers: list[EventConsumer] = []
 

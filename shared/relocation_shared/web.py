@@ -146,6 +146,7 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
     @app.middleware("http")
     async def context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request_id = request.headers.get("x-request-id") or new_id()
+        request.state.request_id = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         start = time.perf_counter()
         status = 500

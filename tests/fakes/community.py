@@ -5,12 +5,9 @@ the repository's changes and the recorded events together, or neither."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
-
-from relocation_shared.events import Envelope
-from relocation_shared.outbox import Tx
 
 T = TypeVar("T")
 Doc = dict[str, Any]
@@ -22,6 +19,12 @@ class FakeCommunityRepository:
         self.disputes: dict[str, Doc] = {}
         self.broken: set[str] = set()  # ids whose reads fail, as a database error would
         self.on_read: Callable[[str], None] | None = None  # a concurrent writer, between query and read
+
+    def snapshot(self) -> tuple[dict[str, Doc], dict[str, Doc]]:
+        return copy.deepcopy(self.requests), copy.deepcopy(self.disputes)
+
+    def restore(self, state: tuple[dict[str, Doc], dict[str, Doc]]) -> None:
+        self.requests, self.disputes = state
 
     # requests
     async def get_request(self, request_id: str, session: Any = None) -> Doc | None:
@@ -63,26 +66,3 @@ def _due(docs: dict[str, Doc], now: datetime, exclude: list[str], limit: int) ->
     due = [d for d in due if d["_id"] not in exclude]
     due.sort(key=lambda d: (d["next_deadline_at"], d["_id"]))
     return [d["_id"] for d in due[:limit]]
-
-
-class FakeUnitOfWork:
-    """Commits the repository's state and the events a use case recorded together; a use case
-    that raises leaves both as they were."""
-
-    def __init__(self, repo: FakeCommunityRepository) -> None:
-        self.repo = repo
-        self.outbox: list[Envelope] = []
-
-    async def run(self, fn: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
-        saved = (copy.deepcopy(self.repo.requests), copy.deepcopy(self.repo.disputes))
-        tx = Tx(session=None, producer="governance", correlation_id=correlation_id)
-        try:
-            result = await fn(tx)
-        except BaseException:
-            self.repo.requests, self.repo.disputes = saved
-            raise
-        self.outbox.extend(tx.events)
-        return result
-
-    def types_of(self, aggregate_id: str) -> list[str]:
-        return [e.type for e in self.outbox if e.aggregate_id == aggregate_id]

@@ -5,12 +5,8 @@ repository's state and the recorded events together or neither, and a directory.
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
-
-from relocation_shared.events import Envelope
-from relocation_shared.outbox import Tx
 
 T = TypeVar("T")
 Doc = dict[str, Any]
@@ -46,6 +42,12 @@ class FakeNotificationsRepository:
         self.data: dict[str, dict[str, Doc]] = {
             c: {} for c in ("rules", "directory", "areas", "preferences", "notifications", "deliveries", "meta")
         }
+
+    def snapshot(self) -> Any:
+        return copy.deepcopy(self.data)
+
+    def restore(self, state: Any) -> None:
+        self.data = state
 
     # rules
     async def all_active_rules(self) -> list[Doc]:
@@ -135,20 +137,3 @@ class FakeNotificationsRepository:
     # helpers for assertions
     def notifications(self) -> list[Doc]:
         return list(self.data["notifications"].values())
-
-
-class FakeUnitOfWork:
-    def __init__(self, repo: FakeNotificationsRepository) -> None:
-        self.repo = repo
-        self.events: list[Envelope] = []
-
-    async def run(self, fn: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
-        before = copy.deepcopy(self.repo.data)
-        tx = Tx(session=None, producer="notifications", correlation_id=correlation_id)  # type: ignore[arg-type]
-        try:
-            result = await fn(tx)
-        except BaseException:
-            self.repo.data = before
-            raise
-        self.events.extend(tx.events)
-        return result

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, TypeVar
-
-from relocation_shared.events import Envelope
-from relocation_shared.outbox import Tx
 
 T = TypeVar("T")
 Doc = dict[str, Any]
@@ -48,6 +45,12 @@ def apply(doc: Doc, update: Doc, *, inserting: bool = False) -> None:
 class FakeProjectsRepository:
     def __init__(self) -> None:
         self.data: dict[str, dict[str, Doc]] = {c: {} for c in COLLECTIONS}
+
+    def snapshot(self) -> Any:
+        return copy.deepcopy(self.data)
+
+    def restore(self, state: Any) -> None:
+        self.data = state
 
     def _get(self, collection: str, key: str) -> Doc | None:
         doc = self.data[collection].get(key)
@@ -310,26 +313,3 @@ class FakeProjectsRepository:
         for b in self._area("budgets", area):
             sums[b["source_kind"]] += b["budget_fen"]
         return [{"_id": k, "fen": v} for k, v in sums.items()]
-
-
-class FakeUnitOfWork:
-    """Runs a use case against the fake repository: on success its writes stay and its events
-    are 'published' (kept in `events`); on failure the repository is put back as it was."""
-
-    def __init__(self, repo: FakeProjectsRepository) -> None:
-        self.repo = repo
-        self.events: list[Envelope] = []
-
-    async def run(self, fn: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
-        before = copy.deepcopy(self.repo.data)
-        tx = Tx(session=None, producer="projects", correlation_id=correlation_id)
-        try:
-            result = await fn(tx)
-        except BaseException:
-            self.repo.data = before
-            raise
-        self.events.extend(tx.events)
-        return result
-
-    def types(self) -> list[str]:
-        return [e.type for e in self.events]

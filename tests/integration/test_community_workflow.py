@@ -89,7 +89,7 @@ def build(client: Any, db_name: str, clock: Clock, *, concurrency: int = 8) -> C
     """One service instance: its own client, unit of work and scheduler."""
     db = client[db_name]
     return CommunityServices.build(
-        uow=UnitOfWork(client, db, producer="governance"),
+        uow=UnitOfWork(client, db, producer="governance", clock=clock),
         repo=CommunityRepository(db),
         policy=DeadlinePolicy(DEFAULT_REQUEST_DEADLINE_HOURS),
         pii_key=b"test-key",

@@ -11,7 +11,7 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from notifications_service.service import (
     WakingUnitOfWork,
 )
 from relocation_shared.auth import Principal, Role
+from relocation_shared.clock import system_clock
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
 from relocation_shared.events.governance import StaffAssigned
@@ -84,7 +85,9 @@ class Harness:
         )
 
     def envelope(self, payload: EventPayload, path: list[str] | None = None, aggregate: str = "hh") -> Envelope:
-        return CATALOG.envelope(payload, producer="it", area_path=path or self.path, aggregate_id=aggregate)
+        return CATALOG.envelope(
+            payload, producer="it", area_path=path or self.path, aggregate_id=aggregate, occurred_at=system_clock()
+        )
 
     async def handle(self, env: Envelope) -> None:
         payload = CATALOG.payload_of(env)
@@ -132,12 +135,12 @@ async def h(mongo_client: Any, gateway: FakeGateway) -> AsyncIterator[Harness]:
 
 def raised(hid: str) -> HouseholdZeroEmploymentRaised:
     return HouseholdZeroEmploymentRaised(
-        household_id=hid, labour_count=1, since=datetime.now(UTC), cause="employment_ended"
+        household_id=hid, labour_count=1, since=system_clock(), cause="employment_ended"
     )
 
 
 def cleared(hid: str) -> HouseholdZeroEmploymentCleared:
-    now = datetime.now(UTC)
+    now = system_clock()
     return HouseholdZeroEmploymentCleared(
         household_id=hid, employed_count=1, labour_count=1, zero_since=now, cleared_at=now, cause="worker_employed"
     )
@@ -235,7 +238,7 @@ async def test_a_dispatcher_killed_mid_send_delivers_exactly_once_after_a_new_on
     # a restarted service: its dispatcher finds nothing until the dead one's lease runs out
     later = h.dispatcher(lease_seconds=30)
     assert await later.run_once() == 0
-    later.clock = lambda: datetime.now(UTC) + timedelta(seconds=31)
+    later.clock = lambda: system_clock() + timedelta(seconds=31)
     assert await later.run_once() == 1
 
     hits = h.gateway.hits(note["_id"])

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from relocation_shared.clock import system_clock
 from relocation_shared.consumer import EventConsumer
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.events.governance import HouseholdRegistered
@@ -197,12 +198,22 @@ async def test_poison_message_goes_to_dead_letter_and_the_next_is_processed(mong
         key = marker.encode()  # same key: the poison and the good event share a partition
         await raw.send_and_wait(GOVERNANCE, value=b"{not json " + key, key=key)
         bad_payload = CATALOG.envelope(
-            household_event("h"), producer="it", area_path=PATH, aggregate_id=marker, correlation_id=correlation
+            household_event("h"),
+            producer="it",
+            area_path=PATH,
+            aggregate_id=marker,
+            correlation_id=correlation,
+            occurred_at=system_clock(),
         ).model_dump(mode="json")
         bad_payload["payload"]["kind"] = "no-such-kind"
         await raw.send_and_wait(GOVERNANCE, value=json.dumps(bad_payload).encode(), key=key)
         good = CATALOG.envelope(
-            household_event(marker), producer="it", area_path=PATH, aggregate_id=marker, correlation_id=correlation
+            household_event(marker),
+            producer="it",
+            area_path=PATH,
+            aggregate_id=marker,
+            correlation_id=correlation,
+            occurred_at=system_clock(),
         )
         await raw.send_and_wait(GOVERNANCE, value=good.to_bytes(), key=key)
     finally:

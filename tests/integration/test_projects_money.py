@@ -25,6 +25,7 @@ from projects_service.models import (
 from projects_service.repository import ProjectsRepository, ensure_indexes
 from projects_service.service import ProjectsService
 from relocation_shared.auth import Principal, Role
+from relocation_shared.clock import system_clock
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events import CATALOG
 from relocation_shared.events.employment import EmploymentEnded, WorkerEmployed
@@ -58,7 +59,9 @@ async def db(mongo_client: Any) -> Any:
 
 @pytest.fixture
 def service(mongo_client: Any, db: Any) -> ProjectsService:
-    return ProjectsService(uow=UnitOfWork(mongo_client, db, producer="projects"), repo=ProjectsRepository(db))
+    return ProjectsService(
+        uow=UnitOfWork(mongo_client, db, producer="projects"), repo=ProjectsRepository(db), clock=system_clock
+    )
 
 
 async def source(service: ProjectsService, budget_wan: int, kind: str = "central_earmarked") -> str:
@@ -171,7 +174,9 @@ async def test_refusals_write_nothing(service, db):
             building_code=f"{OTHER_COMMUNITY}-G01-B01",
             registered_on=date(2020, 1, 1),
         )
-        env = CATALOG.envelope(p, producer="governance", area_path=path(OTHER_COMMUNITY), aggregate_id=outsider)
+        env = CATALOG.envelope(
+            p, producer="governance", area_path=path(OTHER_COMMUNITY), aggregate_id=outsider, occurred_at=system_clock()
+        )
         await service.on_household_registered(tx, env, p)
 
     await service.uow.run(register)
@@ -287,7 +292,9 @@ async def test_jobs_count_open_linked_spells_and_an_ended_spell_stops_counting(s
             monthly_wage=3500,
             started_on=date(2024, 10, 1),
         )
-        env = CATALOG.envelope(p, producer="employment", area_path=path(code), aggregate_id=p.household_id)
+        env = CATALOG.envelope(
+            p, producer="employment", area_path=path(code), aggregate_id=p.household_id, occurred_at=system_clock()
+        )
         await service.on_worker_employed(tx, env, p)
         spells[p.spell_id] = (env, p)
         return p.spell_id
@@ -319,7 +326,11 @@ async def test_jobs_count_open_linked_spells_and_an_ended_spell_stops_counting(s
         reason="合同到期",
     )
     end_env = CATALOG.envelope(
-        ended, producer="employment", area_path=env.area_path, aggregate_id=employed.household_id
+        ended,
+        producer="employment",
+        area_path=env.area_path,
+        aggregate_id=employed.household_id,
+        occurred_at=system_clock(),
     )
     await service.uow.run(lambda tx: service.on_employment_ended(tx, end_env, ended))
 

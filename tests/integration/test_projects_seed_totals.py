@@ -19,6 +19,7 @@ from projects_service.main import create_app
 from projects_service.repository import ProjectsRepository, ensure_indexes
 from projects_service.service import ProjectsService
 from relocation_shared.auth import Principal, Role, mint_token
+from relocation_shared.clock import system_clock
 from relocation_shared.outbox import UnitOfWork, ensure_outbox_indexes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
@@ -38,7 +39,9 @@ async def loaded(mongo_uri: str) -> Any:
     db = client[name]
     await ensure_outbox_indexes(db)
     await ensure_indexes(db)
-    service = ProjectsService(uow=UnitOfWork(client, db, producer="projects"), repo=ProjectsRepository(db))
+    service = ProjectsService(
+        uow=UnitOfWork(client, db, producer="projects"), repo=ProjectsRepository(db), clock=system_clock
+    )
     dataset = demo.generate(scale=1.0)
     await demo.load_into_service(service, CITY, dataset)
     try:

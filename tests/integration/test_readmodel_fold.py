@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from readmodel_service.repository import ViewStore, active_generation
 from readmodel_service.service import Folder, Parsed, ReadModelService, ViewConsumer, rebuild
 from relocation_shared.auth import Principal, Role
+from relocation_shared.clock import system_clock
 from relocation_shared.errors import NotFound
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.events.employment import (
@@ -296,7 +297,7 @@ async def test_rebuild_equals_live_and_switches_over(mongo_client, db, bootstrap
             AreaRegistered(code="520330", name="习水县", level="county", parent="520300"),
             (*CITY, "520330"),
             "520330",
-            datetime.now(UTC),
+            system_clock(),
         )
     ]
     events += stories("520330", 8, date(2025, 4, 1))
@@ -340,7 +341,7 @@ async def test_rebuild_equals_live_and_switches_over(mongo_client, db, bootstrap
 
 
 async def test_as_of_matches_the_views_taken_at_that_time(mongo_client, db, bootstrap, topic):
-    service = ReadModelService(db=db, targets={"employment_rate": {"default": 95.0}})
+    service = ReadModelService(db=db, targets={"employment_rate": {"default": 95.0}}, clock=system_clock)
     june = stories("520330", 6, date(2025, 6, 30))
     live = await run_consumer(mongo_client, db, bootstrap, topic)
     try:
@@ -423,7 +424,7 @@ async def test_grid_and_building_views_are_served_from_their_community(mongo_cli
     folder = Folder(mongo_client, store, dlq=None, mode="live")
     events = stories("520330", 6, date(2025, 3, 1))  # communities 001 and 002, buildings 01–03
     await folder.fold(parsed(events, "t", 0, 0))
-    service = ReadModelService(db=db, targets={})
+    service = ReadModelService(db=db, targets={}, clock=system_clock)
     comm = "520330001001"
     community = await service.view(principal=OFFICER, area=comm)
     assert [c.area.code for c in community.children] == [f"{comm}-G01"]

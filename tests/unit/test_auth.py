@@ -4,8 +4,6 @@ writes naming the field, 404 for reads of one record)."""
 
 from __future__ import annotations
 
-import time
-
 import jwt
 import pytest
 
@@ -18,6 +16,7 @@ from relocation_shared.auth import (
     Unauthorized,
     mint_token,
 )
+from relocation_shared.clock import system_clock
 from relocation_shared.errors import DomainError, Forbidden, NotFound
 
 SECRET = "s3cret-for-unit-tests-only-0123456789abcdef"  # ≥ 32 bytes for HS256
@@ -98,7 +97,7 @@ def test_garbage_is_refused(verifier: TokenVerifier, token: str) -> None:
 
 def test_a_token_signed_with_none_is_refused(verifier: TokenVerifier) -> None:
     claims = {"sub": "u", "roles": ["city_officer"], "areas": ["520300"], "iss": ISSUER, "aud": AUDIENCE}
-    token = jwt.encode(claims | {"exp": int(time.time()) + 60}, key="", algorithm="none")
+    token = jwt.encode(claims | {"exp": int(system_clock().timestamp()) + 60}, key="", algorithm="none")
     _refused(verifier, token)
 
 
@@ -110,7 +109,7 @@ def test_a_token_missing_a_required_claim_is_refused(verifier: TokenVerifier, cl
         "areas": ["520330"],
         "iss": ISSUER,
         "aud": AUDIENCE,
-        "exp": int(time.time()) + 60,
+        "exp": int(system_clock().timestamp()) + 60,
     }
     del claims[claim]
     _refused(verifier, jwt.encode(claims, SECRET, algorithm="HS256"))

@@ -17,16 +17,17 @@ from governance_service.models import (
     RedeemIn,
     SessionIn,
     StaffRole,
-    business_day,
     points_entry_id,
     staff_id_for,
 )
 from governance_service.service import actor_of
 from relocation_shared.areas import Level
 from relocation_shared.auth import ROLE_ACTIONS, Action, Principal, Role
+from relocation_shared.clock import business_day
 from relocation_shared.errors import Conflict, InvalidInput
 from relocation_shared.events import CATALOG
 from relocation_shared.events.community import DisputeKind, DisputeMediated, DisputeOutcome, DisputeOverdue
+from tests.clock import NOW
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 PATH = ["520000", "520300", "520330", "520330001000", "520330001001"]
@@ -61,7 +62,7 @@ def test_each_outcome_concludes_once(outcome: DisputeOutcome) -> None:
     assert isinstance(e, DisputeMediated)
     assert e.successful is (outcome is DisputeOutcome.MEDIATED_SUCCESSFULLY)
     assert (e.sessions, e.days_to_outcome, e.on_time) == (1, 5, True)
-    CATALOG.envelope(e, producer="t", area_path=PATH, aggregate_id=d.id)
+    CATALOG.envelope(e, producer="t", area_path=PATH, aggregate_id=d.id, occurred_at=NOW)
     before = d.to_doc()
     for attempt in (
         lambda: d.add_session(held_at=T0, note="x", by=CADRE, now=T0 + timedelta(days=6)),

@@ -38,6 +38,7 @@ from relocation_shared.events.community import (
     RequestStep,
     Urgency,
 )
+from tests.clock import NOW
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 PATH = ["520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01"]
@@ -131,7 +132,7 @@ def test_every_command_from_every_state(cmd: Command, state: RequestState) -> No
         assert c.state is expected
         assert c.events, "every transition records an event"
         for e in c.events:  # each is a registered, PII-free payload
-            CATALOG.envelope(e, producer="test", area_path=PATH, aggregate_id=c.id)
+            CATALOG.envelope(e, producer="test", area_path=PATH, aggregate_id=c.id, occurred_at=NOW)
     else:
         with pytest.raises(Conflict) as err:
             apply(c, cmd, now)

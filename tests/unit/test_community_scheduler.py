@@ -11,7 +11,8 @@ from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
 from governance_service.models import Actor, DeadlinePolicy, DisputeCase, RequestCase
 from governance_service.service import DeadlineScheduler
 from relocation_shared.events.community import DisputeKind, RequestCategory, RequestSource, RequestState, Urgency
-from tests.unit.fakes_community import FakeCommunityRepository, FakeUnitOfWork
+from tests.fakes.community import FakeCommunityRepository
+from tests.fakes.uow import FakeUnitOfWork
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 POLICY = DeadlinePolicy(DEFAULT_REQUEST_DEADLINE_HOURS)
@@ -41,8 +42,8 @@ def seed(repo: FakeCommunityRepository, n: int, *, urgency: Urgency = Urgency.UR
 
 def scheduler(**kw: Any) -> tuple[DeadlineScheduler, FakeCommunityRepository, FakeUnitOfWork]:
     repo = FakeCommunityRepository()
-    uow = FakeUnitOfWork(repo)
-    s = DeadlineScheduler(uow=uow, repo=repo, policy=POLICY, **kw)
+    uow = FakeUnitOfWork([repo])
+    s = DeadlineScheduler(uow=uow, repo=repo, policy=POLICY, clock=uow.clock, **kw)
     return s, repo, uow
 
 
@@ -55,7 +56,7 @@ async def test_due_requests_are_escalated_once_across_batches() -> None:
     assert result.events == {"governance.request_overdue": 10, "governance.request_escalated": 10}
     assert (await s.scan(now=T0 + timedelta(hours=4))).requests_changed == 0
     for rid in ids:
-        assert uow.types_of(rid) == ["governance.request_overdue", "governance.request_escalated"]
+        assert uow.types(rid) == ["governance.request_overdue", "governance.request_escalated"]
         assert repo.requests[rid]["level"] == "grid" and repo.requests[rid]["version"] == 2
 
 
@@ -76,7 +77,7 @@ async def test_a_request_moved_by_someone_else_is_left_alone() -> None:
     repo.on_read = dispatched_meanwhile
     result = await s.scan(now=T0 + timedelta(hours=4))
     assert result.requests_due == 1 and result.requests_changed == 0
-    assert uow.types_of(rid) == [] and repo.requests[rid]["level"] == "building"
+    assert uow.types(rid) == [] and repo.requests[rid]["level"] == "building"
 
 
 async def test_a_failing_record_does_not_stop_the_others_and_is_tried_again() -> None:
@@ -85,11 +86,11 @@ async def test_a_failing_record_does_not_stop_the_others_and_is_tried_again() ->
     repo.broken.add(ids[2])
     result = await s.scan(now=T0 + timedelta(hours=4))
     assert (result.requests_changed, result.failed) == (4, 1)
-    assert uow.types_of(ids[2]) == [] and repo.requests[ids[2]]["version"] == 1
+    assert uow.types(ids[2]) == [] and repo.requests[ids[2]]["version"] == 1
     repo.broken.clear()
     again = await s.scan(now=T0 + timedelta(hours=4))
     assert (again.requests_changed, again.failed) == (1, 0)
-    assert uow.types_of(ids[2]) == ["governance.request_overdue", "governance.request_escalated"]
+    assert uow.types(ids[2]) == ["governance.request_overdue", "governance.request_escalated"]
 
 
 async def test_disputes_past_their_deadline_are_overdue_once() -> None:
@@ -112,4 +113,4 @@ async def test_disputes_past_their_deadline_are_overdue_once() -> None:
     assert (await s.scan(now=T0 + timedelta(days=29))).disputes_due == 0
     assert (await s.scan(now=T0 + timedelta(days=30))).disputes_changed == 1
     assert (await s.scan(now=T0 + timedelta(days=31))).disputes_changed == 0
-    assert uow.types_of("d1") == ["governance.dispute_overdue"]
+    assert uow.types("d1") == ["governance.dispute_overdue"]

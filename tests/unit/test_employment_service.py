@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -35,7 +35,9 @@ from relocation_shared.events.governance import (
     ResidentUpdated,
 )
 from relocation_shared.events.vocab import EmploymentType, HouseholdKind, Sex
-from tests.unit.fakes import FakeEmploymentRepository, FakeUnitOfWork
+from tests.clock import NOW, TODAY
+from tests.fakes.employment import FakeEmploymentRepository
+from tests.fakes.uow import FakeUnitOfWork
 
 XISHUI_PATH = (
     "520000",
@@ -66,9 +68,8 @@ RENHUAI = _principal(Role.COUNTY_OFFICER, "520382")  # 仁怀市
 VIEWER = _principal(Role.COMMISSION_VIEWER, "520300")
 OTHER_GRID = _principal(Role.GRID_WORKER, "520330001001-G02")
 
-TODAY = datetime.now(UTC).date()
 STARTED = TODAY - timedelta(days=60)
-EVENT_AT = datetime.now(UTC) - timedelta(minutes=5)
+EVENT_AT = NOW - timedelta(minutes=5)
 
 
 @dataclass
@@ -161,7 +162,7 @@ def payloads(envs: list[Envelope]) -> list[Any]:
 def world() -> World:
     repo = FakeEmploymentRepository()
     uow = FakeUnitOfWork([repo], producer="employment")
-    return World(repo=repo, uow=uow, svc=EmploymentService(uow=uow, repo=repo, batch_max=10))
+    return World(repo=repo, uow=uow, svc=EmploymentService(uow=uow, repo=repo, clock=uow.clock, batch_max=10))
 
 
 @pytest.fixture
@@ -238,7 +239,7 @@ async def test_a_labour_capable_resident_raises_the_alert(world: World) -> None:
         household_id="h-1", labour_count=1, previous_labour_count=0, employed_count=0
     )
     assert raised.household_id == "h-1" and raised.labour_count == 1 and raised.cause == "resident_registered"
-    assert abs(raised.since - datetime.now(UTC)) < timedelta(seconds=5)
+    assert raised.since == NOW
     assert all(e.aggregate_id == "h-1" and e.area_path == XISHUI_PATH for e in envs)
     assert all(e.producer == "employment" for e in envs)
     assert world.counts() == (1, 0, True)

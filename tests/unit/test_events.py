@@ -22,6 +22,7 @@ from relocation_shared.events.governance import ResidentMovedOut
 from relocation_shared.events.vocab import EmploymentType, HouseholdKind
 from relocation_shared.pii import check_digit
 from relocation_shared.topics import DEAD_LETTER, EMPLOYMENT, GOVERNANCE, NOTIFICATIONS, PROJECTS
+from tests.clock import NOW
 
 PATH = ("520000", "520300", "520330", "520330001000", "520330001001")
 WHEN = datetime(2025, 6, 2, 8, 30, 15, 123000, tzinfo=UTC)
@@ -117,17 +118,21 @@ def test_every_registered_event_round_trips_through_bytes(key: tuple[str, int], 
 
 
 def test_parse_accepts_text_as_well_as_bytes() -> None:
-    env = CATALOG.envelope(sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1")
+    env = CATALOG.envelope(
+        sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1", occurred_at=NOW
+    )
     assert CATALOG.parse(env.to_bytes().decode())[0] == env
 
 
-def test_an_envelope_gets_a_fresh_time_ordered_id_and_now_when_not_told() -> None:
-    before = datetime.now(UTC)
-    a = CATALOG.envelope(sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1")
-    b = CATALOG.envelope(sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1")
+def test_an_envelope_gets_a_fresh_time_ordered_id_and_keeps_its_instant() -> None:
+    a = CATALOG.envelope(
+        sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1", occurred_at=NOW
+    )
+    b = CATALOG.envelope(
+        sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1", occurred_at=NOW
+    )
     assert a.id != b.id and a.id < b.id
-    assert before <= a.occurred_at <= datetime.now(UTC)
-    assert a.occurred_at.tzinfo is not None
+    assert a.occurred_at == b.occurred_at == NOW and a.occurred_at.tzinfo is not None
 
 
 def test_occurred_at_in_another_zone_is_kept_in_utc() -> None:
@@ -144,7 +149,9 @@ def test_occurred_at_in_another_zone_is_kept_in_utc() -> None:
 
 
 def test_the_key_is_the_aggregate_id_as_bytes() -> None:
-    env = CATALOG.envelope(sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="户-0193a")
+    env = CATALOG.envelope(
+        sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="户-0193a", occurred_at=NOW
+    )
     assert env.key == "户-0193a".encode()
 
 
@@ -152,7 +159,9 @@ def test_the_key_is_the_aggregate_id_as_bytes() -> None:
 
 
 def _raw(**changes: Any) -> dict[str, Any]:
-    env = CATALOG.envelope(sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1")
+    env = CATALOG.envelope(
+        sample(WorkerEmployed), producer="employment", area_path=PATH, aggregate_id="h-1", occurred_at=NOW
+    )
     doc = json.loads(env.to_bytes())
     doc.update(changes)
     return doc
@@ -250,7 +259,7 @@ def test_envelope_refuses_an_unregistered_payload_model() -> None:
         x: int
 
     with pytest.raises(InvalidEvent):
-        CATALOG.envelope(Stray(x=1), producer="test", area_path=PATH, aggregate_id="a")
+        CATALOG.envelope(Stray(x=1), producer="test", area_path=PATH, aggregate_id="a", occurred_at=NOW)
 
 
 # --- personal data never travels -------------------------------------------------------------
@@ -308,7 +317,7 @@ def _employed(**changes: Any) -> WorkerEmployed:
 )
 def test_envelope_refuses_a_payload_carrying_a_raw_id_or_phone(payload: EventPayload) -> None:
     with pytest.raises(InvalidEvent) as exc:
-        CATALOG.envelope(payload, producer="test", area_path=PATH, aggregate_id="h")
+        CATALOG.envelope(payload, producer="test", area_path=PATH, aggregate_id="h", occurred_at=NOW)
     assert payload.event_type in exc.value.reason
     assert "national ID or phone number" in exc.value.reason
     assert RAW_ID not in exc.value.reason and RAW_PHONE not in exc.value.reason  # the reason never repeats it
@@ -321,7 +330,7 @@ def test_amounts_ids_and_area_codes_are_not_mistaken_for_personal_data() -> None
         monthly_wage=13_912_345_678,  # a number is an amount, never a phone number
         spell_id="0193a0b0-0000-7000-8000-13912345678a",
     )
-    env = CATALOG.envelope(payload, producer="employment", area_path=PATH, aggregate_id="h")
+    env = CATALOG.envelope(payload, producer="employment", area_path=PATH, aggregate_id="h", occurred_at=NOW)
     assert env.payload["monthly_wage"] == 13_912_345_678
 
 

@@ -29,7 +29,9 @@ from relocation_shared.events.governance import (
     ResidentUpdated,
 )
 from relocation_shared.pii import keyed_hash
-from tests.unit.fakes import FakeGovernanceRepository, FakeUnitOfWork
+from tests.clock import TODAY
+from tests.fakes.governance import FakeGovernanceRepository
+from tests.fakes.uow import FakeUnitOfWork
 
 PII_KEY = b"unit-test-pii-key-of-32-bytes-ok"
 CHECK, WEIGHTS = "10X98765432", (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -133,7 +135,7 @@ def write_areas(path: Path, areas: list[dict[str, Any]]) -> Path:
 def bare(tmp_path: Path) -> World:
     repo = FakeGovernanceRepository()
     uow = FakeUnitOfWork([repo], producer="governance")
-    svc = GovernanceService(uow=uow, repo=repo, pii_key=PII_KEY, batch_max=10)
+    svc = GovernanceService(uow=uow, repo=repo, pii_key=PII_KEY, clock=uow.clock, batch_max=10)
     return World(repo=repo, uow=uow, svc=svc, area_file=write_areas(tmp_path / "areas.json", AREAS))
 
 
@@ -502,7 +504,7 @@ async def test_moving_out_once(world: World) -> None:
     hid = await world.household()
     rid = await world.resident(hid)
     world.uow.clear()
-    day = date.today() - timedelta(days=1)
+    day = TODAY - timedelta(days=1)
     resident = await world.svc.move_out(
         principal=XISHUI, resident_id=rid, data=MoveOut(moved_out_on=day, reason="投靠子女")
     )
@@ -530,7 +532,7 @@ async def test_moving_out_in_the_future_is_invalid(world: World) -> None:
     rid = await world.resident(hid)
     with pytest.raises(InvalidInput) as exc:
         await world.svc.move_out(
-            principal=XISHUI, resident_id=rid, data=MoveOut(moved_out_on=date.today() + timedelta(days=2), reason="x")
+            principal=XISHUI, resident_id=rid, data=MoveOut(moved_out_on=TODAY + timedelta(days=2), reason="x")
         )
     assert exc.value.field == "moved_out_on"
     assert world.repo.data["residents"][rid]["status"] == "active"
@@ -546,7 +548,7 @@ async def test_a_phone_number_in_the_move_out_reason_is_invalid_input(world: Wor
         await world.svc.move_out(
             principal=XISHUI,
             resident_id=rid,
-            data=MoveOut(moved_out_on=date.today(), reason=f"投靠子女,联系电话{PHONE}"),
+            data=MoveOut(moved_out_on=TODAY, reason=f"投靠子女,联系电话{PHONE}"),
         )
     assert "reason" in str(exc.value) or getattr(exc.value, "field", None) == "reason"
     assert world.repo.data["residents"][rid]["status"] == "active"

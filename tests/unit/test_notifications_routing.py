@@ -29,7 +29,8 @@ from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.events.community import RequestDispatched
 from relocation_shared.events.employment import HouseholdZeroEmploymentRaised
 from relocation_shared.events.governance import StaffAssigned, StaffUnassigned
-from tests.unit.fakes_notifications import FakeDirectory, FakeNotificationsRepository, FakeUnitOfWork, staff
+from tests.fakes.notifications import FakeDirectory, FakeNotificationsRepository, staff
+from tests.fakes.uow import FakeUnitOfWork
 
 PROVINCE, CITY, COUNTY, TOWN = "520000", "520300", "520330", "520330101000"
 COMMUNITY, OTHER_COMMUNITY = "520330101001", "520330101002"
@@ -199,7 +200,7 @@ class Clock:
 
 async def make_service(clock: Clock) -> tuple[NotificationsService, FakeNotificationsRepository, FakeUnitOfWork]:
     repo = FakeNotificationsRepository()
-    uow = FakeUnitOfWork(repo)
+    uow = FakeUnitOfWork([repo])
     service = NotificationsService(
         uow=uow,  # type: ignore[arg-type]
         repo=repo,  # type: ignore[arg-type]
@@ -312,7 +313,7 @@ async def test_an_unacknowledged_urgent_notification_climbs_exactly_once_per_lev
     assert sorted(n["recipient"] for n in notices) == ["u-cadre-1", "u-cadre-2"]
     assert all(n["text"].startswith(ESCALATION_PREFIX + "网格员李*未在240分钟内确认:零就业家庭预警") for n in notices)
     assert all(n["rule_version"] == 1 and n["depth"] == 4 for n in notices)
-    assert [e.type for e in uow.events].count("notifications.escalated") == 1
+    assert [e.type for e in uow.published].count("notifications.escalated") == 1
 
     # nobody acknowledges the notices either: they climb to the county, once per cadre notice,
     # but the county officer gets one notice (one key per event, recipient, rule and level)

@@ -34,7 +34,9 @@ from relocation_shared.events import CATALOG
 from relocation_shared.events.governance import HouseholdRegistered
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx
-from tests.unit.fakes_projects import FakeProjectsRepository, FakeUnitOfWork
+from tests.clock import NOW
+from tests.fakes.projects import FakeProjectsRepository
+from tests.fakes.uow import FakeUnitOfWork
 
 COMMUNITY, NEIGHBOUR = "520330101001", "520330101002"
 WAN = 1_000_000
@@ -103,8 +105,8 @@ def test_households_benefiting_counts_a_household_once() -> None:
 @pytest.fixture
 def fakes() -> tuple[ProjectsService, FakeUnitOfWork, FakeProjectsRepository]:
     repo = FakeProjectsRepository()
-    uow = FakeUnitOfWork(repo)
-    return ProjectsService(uow=uow, repo=repo), uow, repo
+    uow = FakeUnitOfWork([repo])
+    return ProjectsService(uow=uow, repo=repo, clock=uow.clock), uow, repo
 
 
 async def setup_project(service: ProjectsService, *, budget_wan: int, amount_wan: int, status: str) -> tuple[str, str]:
@@ -147,12 +149,12 @@ async def test_a_disbursement_beyond_the_allocation_writes_nothing(fakes: Any) -
     service, uow, repo = fakes
     sid, pid = await setup_project(service, budget_wan=1000, amount_wan=100, status="under_construction")
     await service.disburse(principal=CITY, project_id=pid, data=pay(sid, 70 * WAN))
-    state, events = copy.deepcopy(repo.data), list(uow.events)
+    state, events = copy.deepcopy(repo.data), list(uow.published)
 
     with pytest.raises(Conflict) as exc:
         await service.disburse(principal=CITY, project_id=pid, data=pay(sid, 30 * WAN + 1))
     assert exc.value.field == "amount_fen" and exc.value.context["remaining_fen"] == 30 * WAN
-    assert repo.data == state and uow.events == events
+    assert repo.data == state and uow.published == events
 
     await service.disburse(principal=CITY, project_id=pid, data=pay(sid, 30 * WAN))  # exactly what is left
     project = await service.get_project(principal=CITY, project_id=pid)
@@ -215,7 +217,11 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
             registered_on=date(2019, 1, 1),
         )
         env = CATALOG.envelope(
-            p, producer="governance", area_path=["520000", "520300", "520330", code[:9] + "000", code], aggregate_id=hid
+            p,
+            producer="governance",
+            area_path=["520000", "520300", "520330", code[:9] + "000", code],
+            aggregate_id=hid,
+            occurred_at=NOW,
         )
 
         async def fold(tx: Tx, env: Any = env, p: HouseholdRegistered = p) -> None:
@@ -230,7 +236,7 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
         year=2025,
         paid_on=date(2025, 12, 1),
     )
-    state, n_events = copy.deepcopy(repo.data), len(uow.events)
+    state, n_events = copy.deepcopy(repo.data), len(uow.published)
     with pytest.raises(Conflict) as exc:
         await service.pay_dividend(principal=CITY, project_id=pid, data=to_household)
     assert exc.value.field == "status" and exc.value.context["current"] == "under_construction"
@@ -238,7 +244,7 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
     await service.change_status(
         principal=CITY, project_id=pid, data=StatusIn(status="operating", changed_on=date(2025, 9, 1))
     )
-    state, n_events = copy.deepcopy(repo.data), len(uow.events)
+    state, n_events = copy.deepcopy(repo.data), len(uow.published)
     outside = to_household.model_copy(update={"household_id": households[NEIGHBOUR]})
     with pytest.raises(InvalidInput) as exc2:
         await service.pay_dividend(principal=CITY, project_id=pid, data=outside)
@@ -254,11 +260,11 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
             data=DividendIn(recipient="collective", amount_fen=1, year=2025, paid_on=date(2025, 12, 1)),
         )
     assert exc3.value.field == "community_code"
-    assert repo.data == state and len(uow.events) == n_events
+    assert repo.data == state and len(uow.published) == n_events
 
     first = await service.pay_dividend(principal=CITY, project_id=pid, data=to_household)
     second = await service.pay_dividend(principal=CITY, project_id=pid, data=to_household)
-    paid = [e.payload for e in uow.events if e.type == "projects.dividend_paid"]
+    paid = [e.payload for e in uow.published if e.type == "projects.dividend_paid"]
     assert [p["households_benefiting_delta"] for p in paid] == [1, 0]
     assert (await service.summary(principal=CITY, area="520330")).total.households_benefiting == 1
 
@@ -268,7 +274,7 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
     await service.reverse(principal=CITY, entry_id=first.id, data=ReversalIn(reason="金额有误"))
     await service.reverse(principal=CITY, entry_id=second.id, data=ReversalIn(reason="金额有误"))
     assert repo.data["ledger"][first.id] == original
-    reversed_ = [e.payload for e in uow.events if e.type == "projects.payment_reversed"]
+    reversed_ = [e.payload for e in uow.published if e.type == "projects.payment_reversed"]
     assert [p["households_benefiting_delta"] for p in reversed_] == [0, -1]
     summary = await service.summary(principal=CITY, area="520330")
     assert summary.total.dividends_paid.fen == 0 and summary.total.households_benefiting == 0
@@ -298,7 +304,7 @@ async def test_collective_income_needs_a_community_in_scope_and_of_the_project(f
         )
     collective = await service.community_collective(principal=CITY, community_code=COMMUNITY)
     assert collective.collective_income.fen == 12 * WAN and collective.income_by_year["2025"].fen == 12 * WAN
-    event = uow.events[-1]
+    event = uow.published[-1]
     assert event.type == "projects.collective_income_recorded" and event.payload["source_kinds"] == [
         "central_earmarked"
     ]

@@ -23,7 +23,8 @@ from projects_service.service import ProjectsService
 from relocation_shared.auth import Principal, Role
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput
 from relocation_shared.events.projects import ProjectStatus as S
-from tests.unit.fakes_projects import FakeProjectsRepository, FakeUnitOfWork
+from tests.fakes.projects import FakeProjectsRepository
+from tests.fakes.uow import FakeUnitOfWork
 
 ALLOWED = {
     (S.APPROVED, S.UNDER_CONSTRUCTION),
@@ -75,8 +76,8 @@ def test_a_project_is_placed_at_its_community_or_what_its_communities_share() ->
 @pytest.fixture
 def service() -> tuple[ProjectsService, FakeUnitOfWork, FakeProjectsRepository]:
     repo = FakeProjectsRepository()
-    uow = FakeUnitOfWork(repo)
-    return ProjectsService(uow=uow, repo=repo), uow, repo
+    uow = FakeUnitOfWork([repo])
+    return ProjectsService(uow=uow, repo=repo, clock=uow.clock), uow, repo
 
 
 async def approved(service: ProjectsService) -> tuple[str, str]:
@@ -102,7 +103,7 @@ async def approved(service: ProjectsService) -> tuple[str, str]:
 async def test_a_refused_transition_changes_nothing_and_publishes_nothing(service: Any) -> None:
     svc, uow, repo = service
     _, pid = await approved(svc)
-    state, events = copy.deepcopy(repo.data), list(uow.events)
+    state, events = copy.deepcopy(repo.data), list(uow.published)
     with pytest.raises(Conflict) as exc:
         await svc.change_status(principal=CITY, project_id=pid, data=StatusIn(status="operating"))
     assert exc.value.context["current"] == "approved" and "已批复" in exc.value.message
@@ -114,7 +115,7 @@ async def test_a_refused_transition_changes_nothing_and_publishes_nothing(servic
             principal=CITY, project_id=pid, data=StatusIn(status="under_construction", changed_on=date(2024, 4, 1))
         )
     assert exc3.value.field == "changed_on"  # before the approval
-    assert repo.data == state and uow.events == events
+    assert repo.data == state and uow.published == events
 
 
 async def test_the_history_and_events_follow_each_step(service: Any) -> None:
@@ -128,7 +129,7 @@ async def test_the_history_and_events_follow_each_step(service: Any) -> None:
         await svc.change_status(principal=CITY, project_id=pid, data=StatusIn(status=status, changed_on=on))
     project = await svc.get_project(principal=CITY, project_id=pid)
     assert [s.status for s in project.status_history] == ["approved", "under_construction", "operating", "completed"]
-    changes = [e.payload for e in uow.events if e.type == "projects.status_changed"]
+    changes = [e.payload for e in uow.published if e.type == "projects.status_changed"]
     assert [(c["from_status"], c["to_status"]) for c in changes] == [
         ("approved", "under_construction"),
         ("under_construction", "operating"),
@@ -156,7 +157,7 @@ async def test_cancelling_gives_back_what_was_not_disbursed(service: Any) -> Non
     project = await svc.get_project(principal=CITY, project_id=pid)
     assert project.allocated.fen == 2 * 10**8 and project.allocations[0].released.fen == 3 * 10**8
     assert project.allocations[0].remaining.fen == 0
-    cancelled = [e.payload for e in uow.events if e.type == "projects.status_changed"][-1]
+    cancelled = [e.payload for e in uow.published if e.type == "projects.status_changed"][-1]
     assert cancelled["released"] == [
         {"source_id": sid, "source_kind": "city_special", "year": 2024, "amount_fen": 3 * 10**8}
     ]

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from readmodel_service.config import DEFAULT_TARGETS
 from readmodel_service.models import INDICATORS, rounded
 from readmodel_service.service import FoldPlan, evaluate
-from relocation_shared.clock import business_today
 from relocation_shared.events import CATALOG, EventPayload
 from relocation_shared.events.community import (
     DisputeMediated,
@@ -32,6 +31,7 @@ from relocation_shared.events.projects import (
     ProjectStatusChanged,
     SourceAmount,
 )
+from tests.clock import TODAY
 
 PATH = ("520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01")
 COUNTY_PATH = PATH[:3]
@@ -47,7 +47,7 @@ def fold(*payloads: EventPayload, path: tuple[str, ...] = PATH) -> FoldPlan:
 
 
 def values(counters: dict[str, int], level: str = "county") -> dict[str, float | None]:
-    return {v.key: v.value for v in evaluate(counters, code="520330", level=level, targets=DEFAULT_TARGETS)}
+    return {v.key: v.value for v in evaluate(counters, code="520330", level=level, targets=DEFAULT_TARGETS, on=TODAY)}
 
 
 def submitted(rid: str) -> RequestSubmitted:
@@ -171,12 +171,12 @@ def test_overdue_counts_once_and_only_while_open() -> None:
     assert c["requests_overdue"] == 2 and c["requests_overdue_open"] == 1
     c2 = dict(fold(submitted("q1"), overdue("q1", "accepted"), resolved("q1", low=False, overdue=True)).views["520330"])
     assert c2.get("requests_overdue_open", 0) == 0 and c2["requests_overdue"] == 1
-    evaluated = {v.key: v for v in evaluate(c, code="520330", level="county", targets=DEFAULT_TARGETS)}
+    evaluated = {v.key: v for v in evaluate(c, code="520330", level="county", targets=DEFAULT_TARGETS, on=TODAY)}
     assert evaluated["requests_overdue_open"].met is False and evaluated["requests_overdue_open"].gap == 1
 
 
 def test_mediation_success_rate_visits_this_year_and_points() -> None:
-    this_year = business_today()
+    this_year = TODAY
     registered = [
         DisputeRegistered(
             dispute_id=f"d{i}",
@@ -229,7 +229,7 @@ def test_mediation_success_rate_visits_this_year_and_points() -> None:
         ),
     ]
     c = dict(fold(*registered, *mediated, *visits, *points).views["520330"])
-    v = {x.key: x for x in evaluate(c, code="520330", level="county", targets=DEFAULT_TARGETS)}
+    v = {x.key: x for x in evaluate(c, code="520330", level="county", targets=DEFAULT_TARGETS, on=TODAY)}
     assert v["disputes_registered"].value == 3 and v["disputes_pending"].value == 1
     assert v["mediation_success_rate"].value == 50.0
     assert v["mediation_success_rate"].target == 98.0 and v["mediation_success_rate"].met is False
@@ -237,7 +237,7 @@ def test_mediation_success_rate_visits_this_year_and_points() -> None:
     assert v["visits_this_year"].target == 500 and v["visits_this_year"].gap == -498
     assert (v["points_awarded"].value, v["points_redeemed"].value) == (30, 10)
     # the yearly visits target is per county: a community has none
-    community = {x.key: x for x in evaluate(c, code=PATH[4], level="community", targets=DEFAULT_TARGETS)}
+    community = {x.key: x for x in evaluate(c, code=PATH[4], level="community", targets=DEFAULT_TARGETS, on=TODAY)}
     assert community["visits_this_year"].target is None
 
 

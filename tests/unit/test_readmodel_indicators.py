@@ -12,6 +12,7 @@ from readmodel_service.service import FoldPlan, SeenFilter, evaluate, id_hash, s
 from relocation_shared.events import CATALOG
 from relocation_shared.events.employment import EmploymentEnded, HouseholdLabourChanged, WorkerEmployed
 from relocation_shared.events.governance import HouseholdRegistered
+from tests.clock import NOW, TODAY
 
 PATH = ("520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01")
 TARGETS = {
@@ -60,13 +61,16 @@ def test_targets_by_area_then_level_then_default_and_the_gap() -> None:
             code="520330",
             level="county",
             targets=TARGETS,
+            on=TODAY,
         )
     }
     assert values["employment_rate"].gap == -1.0 and values["employment_rate"].met is False
     assert values["zero_employment_households"].gap == 2 and values["zero_employment_households"].met is False
     ok = {
         v.key: v
-        for v in evaluate({"employed": 99, "labour_force": 100}, code="520382", level="county", targets=TARGETS)
+        for v in evaluate(
+            {"employed": 99, "labour_force": 100}, code="520382", level="county", targets=TARGETS, on=TODAY
+        )
     }
     assert ok["employment_rate"].met is True and ok["employment_rate"].gap == 4.0
 
@@ -145,7 +149,7 @@ def test_documents_add_the_batch_to_what_is_stored() -> None:
     }
     day = "2025-06-30"
     stored_daily = {f"5203|{day}": {"_id": f"5203|{day}", "areas": {"520330": {"labour_force": 1}}}}
-    views, daily = plan.documents(views=stored_views, daily=stored_daily)
+    views, daily = plan.documents(views=stored_views, daily=stored_daily, now=NOW)
     by_id = {d["_id"]: d for d in views}
     assert by_id["520330"]["counters"] == {"labour_force": 12, "employed": 7}
     assert by_id["520330"]["name"] == "习水县"  # kept: this batch did not rename it

@@ -12,18 +12,22 @@ from employment_service.config import Settings
 from employment_service.events import CONSUMED_TOPICS, handlers
 from employment_service.repository import EmploymentRepository, ensure_indexes
 from employment_service.service import EmploymentService
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app, serve
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings)
+        runtime = Runtime(settings, clock=clock)
         service = EmploymentService(
-            uow=runtime.uow, repo=EmploymentRepository(runtime.db), batch_max=settings.batch_max_items
+            uow=runtime.uow,
+            repo=EmploymentRepository(runtime.db),
+            clock=runtime.clock,
+            batch_max=settings.batch_max_items,
         )
         runtime.consume(group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handlers=handlers(service))
         await runtime.start(indexes=ensure_indexes)

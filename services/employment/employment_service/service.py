@@ -6,7 +6,7 @@ change, the household ledger and the events they mean are committed together."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from employment_service.models import (
@@ -23,7 +23,7 @@ from employment_service.repository import Doc, EmploymentRepository
 from relocation_shared.areas import path_of_code
 from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
-from relocation_shared.clock import business_day, business_today
+from relocation_shared.clock import Clock, business_day, business_today
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events import Envelope
 from relocation_shared.events.employment import (
@@ -45,14 +45,11 @@ END_MOVED_OUT = "迁出"
 END_LABOUR_LOST = "丧失劳动能力"
 
 
-def _today() -> date:
-    return business_today()
-
-
 class EmploymentService:
-    def __init__(self, *, uow: UnitOfWork, repo: EmploymentRepository, batch_max: int = 500) -> None:
+    def __init__(self, *, uow: UnitOfWork, repo: EmploymentRepository, clock: Clock, batch_max: int = 500) -> None:
         self.uow = uow
         self.repo = repo
+        self.clock = clock
         self.batch_max = batch_max
 
     # the household ledger --------------------------------------------------
@@ -67,7 +64,7 @@ class EmploymentService:
             zero_since=doc.get("zero_since"),
         )
         previous_labour = ledger.labour_count
-        event = ledger.adjust(labour=labour, employed=employed, cause=cause, now=datetime.now(UTC))
+        event = ledger.adjust(labour=labour, employed=employed, cause=cause, now=tx.now)
         await self.repo.save_ledger(ledger, tx.session)
         if labour:
             tx.record(
@@ -196,7 +193,7 @@ class EmploymentService:
             for index, data in rows:
                 try:
                     resident = self._check_worker(principal, residents.get(data.resident_id))
-                    if data.started_on > _today():
+                    if data.started_on > business_today(self.clock):
                         raise InvalidInput("开始日期不能晚于今天", field="started_on")
                     spell_id = new_id()
                     if not await self.repo.claim_open_spell(data.resident_id, spell_id, tx.session):
@@ -267,7 +264,7 @@ class EmploymentService:
                 raise Conflict("该就业记录已结束", field="spell_id", state="ended")
             if data.ended_on < date.fromisoformat(spell["started_on"]):
                 raise InvalidInput("结束日期早于开始日期", field="ended_on", started_on=spell["started_on"])
-            if data.ended_on > _today():
+            if data.ended_on > business_today(self.clock):
                 raise InvalidInput("结束日期不能晚于今天", field="ended_on")
             await self._end_spell(tx, spell, ended_on=data.ended_on, reason=data.reason)
 
@@ -319,7 +316,7 @@ class EmploymentService:
                     principal.require_area(resident["area_path"], field="resident_id")
                     if not resident["active"]:
                         raise Conflict("该居民已迁出", field="resident_id")
-                    if data.completed_on > _today():
+                    if data.completed_on > business_today(self.clock):
                         raise InvalidInput("结业日期不能晚于今天", field="completed_on")
                 except DomainError as err:
                     outcome.reject(index, err)

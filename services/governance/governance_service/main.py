@@ -12,20 +12,22 @@ from governance_service.config import Settings
 from governance_service.models import DeadlinePolicy
 from governance_service.repository import CommunityRepository, GovernanceRepository, ensure_indexes
 from governance_service.service import CommunityServices, GovernanceService
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app, serve
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings)
+        runtime = Runtime(settings, clock=clock)
         service = GovernanceService(
             uow=runtime.uow,
             repo=GovernanceRepository(runtime.db),
             pii_key=settings.pii_hash_key.get_secret_value().encode(),
+            clock=runtime.clock,
             batch_max=settings.batch_max_items,
         )
         community = CommunityServices.build(
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             policy=DeadlinePolicy(settings.request_deadline_hours),
             pii_key=settings.pii_hash_key.get_secret_value().encode(),
             dispute_deadline_days=settings.dispute_deadline_days,
+            clock=runtime.clock,
             scan_interval_seconds=settings.deadline_scan_seconds,
             scan_batch=settings.deadline_scan_batch,
             scan_concurrency=settings.deadline_scan_concurrency,

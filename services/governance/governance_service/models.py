@@ -8,7 +8,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from relocation_shared.areas import Level
 from relocation_shared.batch import Input
+from relocation_shared.clock import CHINA_TZ
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput
 from relocation_shared.events.community import (
     COUNTY_DEPARTMENT_LABELS,
@@ -200,14 +201,6 @@ Household.model_rebuild()
 
 Doc = dict[str, Any]
 _no_pii = refuse_pii
-
-
-# Business days (a visit's date, a points entry's day) are Beijing time's: cadres work in UTC+8.
-BUSINESS_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def business_day(at: datetime) -> date:
-    return at.astimezone(BUSINESS_TZ).date()
 
 
 def minutes_between(start: datetime, end: datetime) -> int:
@@ -1231,7 +1224,7 @@ class SessionIn(Input):
     @field_validator("held_at")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
-        return v.replace(tzinfo=BUSINESS_TZ) if v is not None and v.tzinfo is None else v
+        return v.replace(tzinfo=CHINA_TZ) if v is not None and v.tzinfo is None else v
 
 
 class OutcomeIn(Input):

@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,6 @@ from governance_service.models import (
     StaffRole,
     Visit,
     VisitIn,
-    business_day,
     mask_name,
     points_entry_id,
     staff_id_for,
@@ -68,7 +67,7 @@ from governance_service.repository import CommunityRepository, Doc, GovernanceRe
 from relocation_shared.areas import CODE_SHAPE_LABELS, LEVELS, Level, code_fits_level
 from relocation_shared.auth import ROLE_ACTIONS, Action, Principal, Role
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
-from relocation_shared.clock import business_today
+from relocation_shared.clock import Clock, business_day, business_today
 from relocation_shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from relocation_shared.events.community import (
     PARTY_ORG_KIND_LABELS,
@@ -110,9 +109,12 @@ def area_from_doc(doc: Doc) -> Area:
 
 
 class GovernanceService:
-    def __init__(self, *, uow: UnitOfWork, repo: GovernanceRepository, pii_key: bytes, batch_max: int = 500) -> None:
+    def __init__(
+        self, *, uow: UnitOfWork, repo: GovernanceRepository, pii_key: bytes, clock: Clock, batch_max: int = 500
+    ) -> None:
         self.uow = uow
         self.repo = repo
+        self.clock = clock
         self.pii_key = pii_key
         self.batch_max = batch_max
 
@@ -236,7 +238,7 @@ class GovernanceService:
                     outcome.reject(index, err)
                     continue
                 hid = new_id()
-                registered_on = data.registered_on or business_today()
+                registered_on = data.registered_on or business_day(tx.now)
                 doc = {
                     "_id": hid,
                     "kind": data.kind.value,
@@ -399,7 +401,7 @@ class GovernanceService:
         self, *, principal: Principal, resident_id: str, data: MoveOut, correlation_id: str | None = None
     ) -> Resident:
         principal.require(Action.REGISTRY_WRITE)
-        if data.moved_out_on > business_today():
+        if data.moved_out_on > business_today(self.clock):
             raise InvalidInput("迁出日期不能晚于今天", field="moved_out_on")
 
         async def work(tx: Tx) -> None:
@@ -474,8 +476,6 @@ def within_subtree(code: str, community: str) -> bool:
 # scheduler, disputes, door-to-door services and the points supermarket. One class per part;
 # `CommunityServices` holds them all.
 
-Clock = Callable[[], datetime]
-
 SCAN_SECONDS = Histogram(
     "governance_deadline_scan_seconds",
     "Duration of one deadline scan",
@@ -495,10 +495,6 @@ _ROLE_PREFERENCE = (
 )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def actor_of(principal: Principal, action: Action) -> Actor:
     """The principal acting in the most specific of their roles that may do `action`."""
     role = next((r for r in _ROLE_PREFERENCE if r in principal.roles and action in ROLE_ACTIONS[r]), None)
@@ -508,7 +504,7 @@ def actor_of(principal: Principal, action: Action) -> Actor:
 
 
 class _CommunityPart:
-    def __init__(self, *, uow: UnitOfWork, repo: CommunityRepository, clock: Clock = utc_now) -> None:
+    def __init__(self, *, uow: UnitOfWork, repo: CommunityRepository, clock: Clock) -> None:
         self.uow = uow
         self.repo = repo
         self.clock = clock
@@ -710,9 +706,7 @@ class RequestService(_CommunityPart):
     it with a compare-and-set on its version together with the events it means: of two
     concurrent accepts exactly one wins, the other gets a 409 naming the state it now has."""
 
-    def __init__(
-        self, *, uow: UnitOfWork, repo: CommunityRepository, policy: DeadlinePolicy, clock: Clock = utc_now
-    ) -> None:
+    def __init__(self, *, uow: UnitOfWork, repo: CommunityRepository, policy: DeadlinePolicy, clock: Clock) -> None:
         super().__init__(uow=uow, repo=repo, clock=clock)
         self.policy = policy
 
@@ -975,7 +969,7 @@ class DeadlineScheduler:
         uow: UnitOfWork,
         repo: CommunityRepository,
         policy: DeadlinePolicy,
-        clock: Clock = utc_now,
+        clock: Clock,
         interval_seconds: float = 15.0,
         batch: int = 500,
         concurrency: int = 8,
@@ -1116,7 +1110,7 @@ class DisputeService(_CommunityPart):
         repo: CommunityRepository,
         pii_key: bytes,
         deadline_days: int = 30,
-        clock: Clock = utc_now,
+        clock: Clock,
     ) -> None:
         super().__init__(uow=uow, repo=repo, clock=clock)
         self.pii_key = pii_key
@@ -1322,9 +1316,7 @@ class PointsService(_CommunityPart):
     goes negative and two concurrent redemptions cannot spend the same points; every award and
     redemption is a ledger entry. A `request_key` makes a retried call change nothing."""
 
-    def __init__(
-        self, *, uow: UnitOfWork, repo: CommunityRepository, ledger_page: int = 100, clock: Clock = utc_now
-    ) -> None:
+    def __init__(self, *, uow: UnitOfWork, repo: CommunityRepository, ledger_page: int = 100, clock: Clock) -> None:
         super().__init__(uow=uow, repo=repo, clock=clock)
         self.ledger_page = ledger_page
 
@@ -1467,7 +1459,7 @@ class CommunityServices:
         policy: DeadlinePolicy,
         pii_key: bytes,
         dispute_deadline_days: int = 30,
-        clock: Clock = utc_now,
+        clock: Clock,
         scan_interval_seconds: float = 15.0,
         scan_batch: int = 500,
         scan_concurrency: int = 8,

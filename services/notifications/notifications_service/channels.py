@@ -22,7 +22,8 @@ import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from notifications_service.models import Channel, Clock, Doc, InboxItem, OutgoingMessage, retryable_status, utcnow
+from notifications_service.models import Channel, Doc, InboxItem, OutgoingMessage, retryable_status
+from relocation_shared.clock import Clock, system_clock
 
 SIGNATURE_HEADER = "X-Signature-256"
 ID_HEADER = "X-Notification-Id"
@@ -94,7 +95,7 @@ class InboxChannel(NotificationChannel):
 
     name = Channel.INBOX
 
-    def __init__(self, db: AsyncDatabase[Doc], *, clock: Clock = utcnow) -> None:
+    def __init__(self, db: AsyncDatabase[Doc], *, clock: Clock = system_clock) -> None:
         self.db = db
         self.clock = clock
 

@@ -24,12 +24,13 @@ from notifications_service.service import (
     NotificationsService,
     WakingUnitOfWork,
 )
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app
 
 
-def build_channels(settings: Settings, db: AsyncDatabase[Doc]) -> dict[Channel, NotificationChannel]:
-    channels: dict[Channel, NotificationChannel] = {Channel.INBOX: InboxChannel(db)}
+def build_channels(settings: Settings, db: AsyncDatabase[Doc], clock: Clock) -> dict[Channel, NotificationChannel]:
+    channels: dict[Channel, NotificationChannel] = {Channel.INBOX: InboxChannel(db, clock=clock)}
     if settings.webhook_url:
         channels[Channel.WEBHOOK] = WebhookChannel(
             url=settings.webhook_url,
@@ -45,14 +46,14 @@ def build_channels(settings: Settings, db: AsyncDatabase[Doc]) -> dict[Channel, 
     return channels
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings)
+        runtime = Runtime(settings, clock=clock)
         wake = asyncio.Event()
-        channels = build_channels(settings, runtime.db)
+        channels = build_channels(settings, runtime.db, runtime.clock)
         repo = NotificationsRepository(runtime.db)
         service = NotificationsService(
             uow=runtime.uow,
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             default_channels=[Channel(c) for c in settings.default_channels],
             quiet_offset_hours=settings.quiet_hours_utc_offset_hours,
             wake=wake,
+            clock=runtime.clock,
         )
         dispatcher = Dispatcher(
             uow=runtime.uow,
@@ -74,8 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             backoff_base=settings.backoff_base_seconds,
             backoff_max=settings.backoff_max_seconds,
             poll_seconds=settings.dispatcher_poll_seconds,
+            clock=runtime.clock,
         )
-        escalator = Escalator(service=service, scan_seconds=settings.escalation_scan_seconds)
+        escalator = Escalator(service=service, scan_seconds=settings.escalation_scan_seconds, clock=runtime.clock)
         hub = InboxHub(runtime.db)
         # The consumer's unit of work wakes the dispatcher after each commit.
         runtime.consumers.append(

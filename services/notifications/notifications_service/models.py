@@ -915,12 +915,7 @@ class OutgoingMessage:
         )
 
 
-Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- the rules seeded at start --------------------------------------------------------------------

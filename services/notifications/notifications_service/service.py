@@ -39,7 +39,6 @@ from notifications_service.channels import NotificationChannel, SendResult, push
 from notifications_service.models import (
     ROUTED_TOPICS,
     Channel,
-    Clock,
     CompiledRule,
     DeadLetter,
     Delivery,
@@ -70,11 +69,11 @@ from notifications_service.models import (
     quiet_until,
     resolve_recipients,
     role_label,
-    utcnow,
 )
 from notifications_service.repository import DirectoryWrite, NotificationsRepository, SessionDirectory
 from relocation_shared.areas import LEVELS, Level
 from relocation_shared.auth import Action, Principal, Role
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.consumer import (
     DUPLICATES,
     LAG,
@@ -145,7 +144,9 @@ class Routing:
     the directory from it). Reloaded after each rule change here and every `refresh_seconds`
     (changes made on another instance take effect within that time)."""
 
-    def __init__(self, repo: NotificationsRepository, *, clock: Clock = utcnow, refresh_seconds: float = 5.0) -> None:
+    def __init__(
+        self, repo: NotificationsRepository, *, clock: Clock = system_clock, refresh_seconds: float = 5.0
+    ) -> None:
         self.repo = repo
         self.clock = clock
         self.refresh_seconds = refresh_seconds
@@ -277,9 +278,8 @@ class NotificationsConsumer(EventConsumer):
             if not fresh:
                 return 0
             await self.service.route_batch(tx, fresh)
-            now = datetime.now(UTC)
             await self.db[PROCESSED_EVENTS].insert_many(
-                [{"_id": env.id, "type": env.type, "at": now} for env, _ in fresh], session=tx.session
+                [{"_id": env.id, "type": env.type, "at": tx.now} for env, _ in fresh], session=tx.session
             )
             return len(fresh)
 
@@ -331,7 +331,7 @@ class NotificationsService:
         available_channels: list[Channel],
         default_channels: list[Channel],
         quiet_offset_hours: int = 8,
-        clock: Clock = utcnow,
+        clock: Clock = system_clock,
         wake: asyncio.Event | None = None,
     ) -> None:
         self.uow = uow
@@ -851,7 +851,7 @@ class Dispatcher:
         uow: UnitOfWork,
         repo: NotificationsRepository,
         channels: dict[Channel, NotificationChannel],
-        clock: Clock = utcnow,
+        clock: Clock = system_clock,
         wake: asyncio.Event | None = None,
         batch: int = 200,
         concurrency: int = 16,
@@ -1068,7 +1068,7 @@ class Escalator:
         self,
         *,
         service: NotificationsService,
-        clock: Clock = utcnow,
+        clock: Clock = system_clock,
         scan_seconds: float = 15.0,
         batch: int = 200,
     ) -> None:

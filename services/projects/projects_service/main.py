@@ -12,18 +12,22 @@ from projects_service.config import Settings
 from projects_service.events import CONSUMED_TOPICS, handlers
 from projects_service.repository import ProjectsRepository, ensure_indexes
 from projects_service.service import ProjectsService
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app, serve
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings)
+        runtime = Runtime(settings, clock=clock)
         service = ProjectsService(
-            uow=runtime.uow, repo=ProjectsRepository(runtime.db), batch_max=settings.batch_max_items
+            uow=runtime.uow,
+            repo=ProjectsRepository(runtime.db),
+            clock=runtime.clock,
+            batch_max=settings.batch_max_items,
         )
         runtime.consume(group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handlers=handlers(service))
         await runtime.start(indexes=ensure_indexes)

@@ -10,7 +10,7 @@ loser, retried, sees the winner's result and is refused. Keyword-only arguments 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from projects_service.models import (
@@ -57,7 +57,7 @@ from projects_service.models import (
 from projects_service.repository import REVERSAL_SUFFIX, Doc, ProjectsRepository
 from relocation_shared.auth import Action, Principal
 from relocation_shared.batch import BatchResult, Outcome, parse_rows
-from relocation_shared.clock import business_today
+from relocation_shared.clock import Clock, business_today
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events import Envelope
 from relocation_shared.events.employment import EmploymentEnded, WorkerEmployed
@@ -92,14 +92,6 @@ END_EMPLOYMENT_ENDED = "employment_ended"
 END_UNLINKED = "unlinked"
 
 
-def _today() -> date:
-    return business_today()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def allocation_id(project_id: str, source_id: str, year: int) -> str:
     return f"{project_id}:{source_id}:{year}"
 
@@ -108,8 +100,8 @@ def budget_id(source_id: str, year: int) -> str:
     return f"{source_id}:{year}"
 
 
-def _not_future(day: date, field: str, what: str) -> None:
-    if day > _today():
+def _not_future(day: date, field: str, what: str, *, today: date) -> None:
+    if day > today:
         raise InvalidInput(f"{what}不能晚于今天", field=field)
 
 
@@ -121,9 +113,10 @@ def _area_path_of(code: str, field: str = "area") -> tuple[str, ...]:
 
 
 class ProjectsService:
-    def __init__(self, *, uow: UnitOfWork, repo: ProjectsRepository, batch_max: int = 500) -> None:
+    def __init__(self, *, uow: UnitOfWork, repo: ProjectsRepository, clock: Clock, batch_max: int = 500) -> None:
         self.uow = uow
         self.repo = repo
+        self.clock = clock
         self.batch_max = batch_max
 
     @staticmethod
@@ -165,7 +158,7 @@ class ProjectsService:
                     "name": clean_text(data.name),
                     "area_code": data.area_code,
                     "area_path": path,
-                    "created_at": _now(),
+                    "created_at": self.clock(),
                     "created_by": principal.subject,
                 },
                 tx.session,
@@ -282,7 +275,7 @@ class ProjectsService:
         return outcome.result(bad)
 
     def _check_project(self, principal: Principal, data: ProjectIn, sources: dict[str, Doc]) -> tuple[str, ...]:
-        _not_future(data.approved_on, "approved_on", "批复日期")
+        _not_future(data.approved_on, "approved_on", "批复日期", today=business_today(self.clock))
         try:
             path = project_area_path(data.community_codes)
         except ValueError as exc:
@@ -349,7 +342,7 @@ class ProjectsService:
                         "source_kinds": [k.value for k in kinds],
                         "jobs": 0,
                         "dividends_fen": 0,
-                        "created_at": _now(),
+                        "created_at": self.clock(),
                     }
                 )
                 for a in amounts:
@@ -429,7 +422,7 @@ class ProjectsService:
                 )
             new_kind = kind.value not in doc["source_kinds"]
             ok = await self.repo.guarded_updates(
-                {project_id: {"$addToSet": {"source_kinds": kind.value}, "$set": {"funded_at": _now()}}},
+                {project_id: {"$addToSet": {"source_kinds": kind.value}, "$set": {"funded_at": self.clock()}}},
                 statuses=[s.value for s in LINKABLE],
                 session=tx.session,
             )
@@ -488,8 +481,8 @@ class ProjectsService:
                     doc = self._visible_project(principal, projects.get(data.project_id))
                     current = ProjectStatus(doc["status"])
                     check_transition(current, data.status)
-                    on = data.changed_on or _today()
-                    _not_future(on, "changed_on", "变更日期")
+                    on = data.changed_on or business_today(self.clock)
+                    _not_future(on, "changed_on", "变更日期", today=business_today(self.clock))
                     if on < date.fromisoformat(doc["status_history"][-1]["on"]):
                         raise InvalidInput("变更日期早于上一次状态变更的日期", field="changed_on")
                     reason = clean_text(data.reason)
@@ -605,7 +598,7 @@ class ProjectsService:
             alloc_balance = {k: Balance(k, d["remaining_fen"]) for k, d in allocs.items()}
             budget_balance = {k: Balance(k, d["remaining_fen"]) for k, d in budgets.items()}
             entries: list[Doc] = []
-            now = _now()
+            now = self.clock()
             for index, data in rows:
                 aid, bid = (
                     allocation_id(data.project_id, data.source_id, data.year),
@@ -622,7 +615,7 @@ class ProjectsService:
                         raise InvalidInput("该项目没有安排此资金来源该年度的资金", field="source_id")
                     if bid not in budgets:
                         raise Conflict("该资金来源尚未设置该年度预算", field="year")
-                    _not_future(data.disbursed_on, "disbursed_on", "拨付日期")
+                    _not_future(data.disbursed_on, "disbursed_on", "拨付日期", today=business_today(self.clock))
                     if data.disbursed_on < date.fromisoformat(doc["approved_on"]):
                         raise InvalidInput("拨付日期早于项目批复日期", field="disbursed_on")
                     check_disbursement(
@@ -738,12 +731,12 @@ class ProjectsService:
             paid: dict[str, int] = defaultdict(int)
             household_changes: dict[str, int] = defaultdict(int)
             entries: list[Doc] = []
-            now = _now()
+            now = self.clock()
             for index, data in rows:
                 try:
                     doc = self._visible_project(principal, projects.get(data.project_id))
                     check_dividend_allowed(ProjectStatus(doc["status"]))
-                    _not_future(data.paid_on, "paid_on", "分红日期")
+                    _not_future(data.paid_on, "paid_on", "分红日期", today=business_today(self.clock))
                     if data.paid_on < date.fromisoformat(doc["approved_on"]):
                         raise InvalidInput("分红日期早于项目批复日期", field="paid_on")
                     if data.year > data.paid_on.year:
@@ -873,7 +866,7 @@ class ProjectsService:
         except ValueError as exc:
             raise InvalidInput(str(exc), field="community_code") from exc
         principal.require_area(path, field="community_code")
-        _not_future(on, on_field, "日期")
+        _not_future(on, on_field, "日期", today=business_today(self.clock))
 
         async def work(tx: Tx) -> str:
             project: Doc | None = None
@@ -906,7 +899,7 @@ class ProjectsService:
                         "memo": text,
                         "area_path": path,
                         "aggregate_id": community_code,
-                        "recorded_at": _now(),
+                        "recorded_at": self.clock(),
                         "recorded_by": principal.subject,
                     }
                 ],
@@ -985,8 +978,8 @@ class ProjectsService:
             rid = entry_id + REVERSAL_SUFFIX
             if await self.repo.get_entry(rid, tx.session) is not None:
                 raise Conflict("该记录已冲正,不能重复冲正", field="entry_id", reversal_id=rid)
-            on = data.reversed_on or _today()
-            _not_future(on, "reversed_on", "冲正日期")
+            on = data.reversed_on or business_today(self.clock)
+            _not_future(on, "reversed_on", "冲正日期", today=business_today(self.clock))
             if on < date.fromisoformat(orig["occurred_on"]):
                 raise InvalidInput("冲正日期早于原记录日期", field="reversed_on")
             amount = orig["amount_fen"]
@@ -1018,7 +1011,7 @@ class ProjectsService:
                         "reversal_of": entry_id,
                         "occurred_on": on.isoformat(),
                         "memo": reason,
-                        "recorded_at": _now(),
+                        "recorded_at": self.clock(),
                         "recorded_by": principal.subject,
                     }
                 ],
@@ -1147,7 +1140,7 @@ class ProjectsService:
                     aggregate_id=data.project_id,
                 )
                 outcome.accept(index, data.spell_id)
-            now = _now()
+            now = self.clock()
             links = {
                 pid: (
                     ids,

@@ -20,18 +20,19 @@ from readmodel_service.api import router
 from readmodel_service.config import Settings
 from readmodel_service.events import CONSUMED_TOPICS
 from readmodel_service.service import ReadModelService, ViewConsumer, rebuild
+from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app, serve
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings)
+        runtime = Runtime(settings, clock=clock)
         await runtime.start()
         consumer = ViewConsumer(
             client=runtime.client,
@@ -41,11 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             topics=CONSUMED_TOPICS,
             dlq=runtime.producer,
             batch_max=settings.batch_max_records,
+            clock=runtime.clock,
         )
         await consumer.start()
         app.state.runtime = runtime
         app.state.consumer = consumer
-        app.state.service = ReadModelService(db=runtime.db, targets=settings.targets)
+        app.state.service = ReadModelService(db=runtime.db, targets=settings.targets, clock=runtime.clock)
         try:
             yield
         finally:

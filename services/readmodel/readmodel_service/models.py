@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from relocation_shared.clock import business_day, business_today
+from relocation_shared.clock import business_day
 from relocation_shared.events import EventPayload
 from relocation_shared.events.community import (
     DisputeMediated,
@@ -343,9 +343,10 @@ def _points_redeemed(p: PointsRedeemed) -> Deltas:
     return {"points_redeemed": p.points}
 
 
-def _visits_this_year(c: Counters) -> Decimal:
-    """上门服务 in the current year (China time): the yearly target is per county and year."""
-    return Decimal(c.get(f"visits:{business_today().year}", 0))
+def dated(counters: Counters, on: date) -> Counters:
+    """The counters as read on a business day: the yearly ones (上门服务 has a target per county
+    and year) are those of that day's year, so an as-of or a trend point reads its own year."""
+    return {**counters, "visits_this_year": counters.get(f"visits:{on.year}", 0)}
 
 
 COMMUNITY.indicator("requests_submitted", "群众点单", "件", "requests_submitted", headline=True)
@@ -389,7 +390,7 @@ COMMUNITY.indicator(
     decimals=2,
     headline=True,
 )
-COMMUNITY.indicator("visits_this_year", "本年上门服务", "次", _visits_this_year, headline=True)
+COMMUNITY.indicator("visits_this_year", "本年上门服务", "次", "visits_this_year", headline=True)
 COMMUNITY.indicator("visits", "累计上门服务", "次", "visits")
 COMMUNITY.indicator("points_awarded", "积分发放", "分", "points_awarded")
 COMMUNITY.indicator("points_redeemed", "积分兑换", "分", "points_redeemed")

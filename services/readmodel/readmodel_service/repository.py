@@ -9,7 +9,7 @@ MongoDB-protocol server of the tests, and a batch's deltas touch many fields."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
@@ -162,9 +162,6 @@ class ViewStore:
         cursor = self.coll("feed").find({"area_path": code}).sort("at", DESCENDING).limit(limit)
         return await cursor.to_list(limit)
 
-    async def trim_feed(self, keep: timedelta) -> None:
-        await self.coll("feed").delete_many({"at": {"$lt": datetime.now(UTC) - keep}})
-
     async def drop(self) -> None:
         for kind in KINDS:
             await self.coll(kind).drop()
@@ -175,10 +172,10 @@ async def active_generation(db: AsyncDatabase[Doc], session: Session = None) -> 
     return int(doc["generation"]) if doc else 1
 
 
-async def set_active_generation(db: AsyncDatabase[Doc], generation: int, session: Session) -> None:
+async def set_active_generation(db: AsyncDatabase[Doc], generation: int, session: Session, *, now: datetime) -> None:
     await db.meta.update_one(
         {"_id": "active"},
-        {"$set": {"generation": generation, "since": datetime.now(UTC)}},
+        {"$set": {"generation": generation, "since": now}},
         upsert=True,
         session=session,
     )

@@ -39,6 +39,7 @@ from readmodel_service.models import (
     TrendPoint,
     View,
     ZeroHousehold,
+    dated,
     rounded,
 )
 from readmodel_service.repository import (
@@ -51,6 +52,7 @@ from readmodel_service.repository import (
 )
 from relocation_shared.areas import LEVELS
 from relocation_shared.auth import Principal
+from relocation_shared.clock import Clock, business_today, system_clock
 from relocation_shared.errors import InvalidInput, NotFound
 from relocation_shared.events import CATALOG, EventPayload, InvalidEvent
 from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
@@ -214,13 +216,10 @@ class FoldPlan:
     def storage_ids(self) -> list[str]:
         return list(dict.fromkeys(storage_id(code) for path in self.paths for code in path))
 
-    def documents(
-        self, *, views: dict[str, Doc], daily: dict[str, Doc], now: datetime | None = None
-    ) -> tuple[list[Doc], list[Doc]]:
+    def documents(self, *, views: dict[str, Doc], daily: dict[str, Doc], now: datetime) -> tuple[list[Doc], list[Doc]]:
         """The touched view and ledger documents as they stand after this batch: the current
         ones (`views`, `daily`, by id, as read in the batch's transaction) with its deltas added.
         A grid's and a building's view live inside their community's document (`sub`)."""
-        now = now or datetime.now(UTC)
         docs: dict[str, Doc] = {}
         deltas_of = self.views
         for code, meta in self.view_meta.items():
@@ -450,12 +449,14 @@ class Folder:
         dlq: AIOKafkaProducer | None,
         mode: str,
         check_active: bool = True,
+        clock: Clock = system_clock,
     ) -> None:
         self.client = client
         self.store = store
         self.dlq = dlq
         self.mode = mode
         self.check_active = check_active
+        self.clock = clock
         self.seen = SeenFilter()
 
     async def load(self) -> None:
@@ -511,6 +512,7 @@ class Folder:
             views, daily = plan.documents(
                 views=await self.store.current_views(plan.storage_ids(), session),
                 daily=await self.store.current_daily(plan.daily_ids(), session),
+                now=self.clock(),
             )
             starts = {key: max(firsts[key], stored.get(key, 0)) for key in fresh}
             seen = [
@@ -704,7 +706,9 @@ class ViewConsumer:
         topics: list[str],
         dlq: AIOKafkaProducer,
         batch_max: int = 2000,
+        clock: Clock = system_clock,
     ) -> None:
+        self.clock = clock
         self.client = client
         self.db = db
         self.bootstrap = bootstrap
@@ -757,7 +761,7 @@ class ViewConsumer:
         """Fold batch after batch; the next batch is fetched and parsed while the current one's
         transaction waits on the database."""
         assert self.consumer is not None
-        folder = Folder(self.client, self.store, dlq=self.dlq, mode="live")
+        folder = Folder(self.client, self.store, dlq=self.dlq, mode="live", clock=self.clock)
         await folder.load()
         self.prefetch = Prefetcher(self.consumer, batch_max=self.batch_max)
         self.prefetch.start()
@@ -774,7 +778,7 @@ class ViewConsumer:
                     except GenerationChanged:
                         await self.prefetch.stop()  # what it holds was fetched from the old positions
                         self.store = ViewStore(self.db, await active_generation(self.db))
-                        folder = Folder(self.client, self.store, dlq=self.dlq, mode="live")
+                        folder = Folder(self.client, self.store, dlq=self.dlq, mode="live", clock=self.clock)
                         await folder.load()
                         await self.seek_stored(self.consumer.assignment())
                         self.prefetch.start()
@@ -819,6 +823,7 @@ async def rebuild(
     batch_max: int = 50_000,
     progress: Callable[[int, int], None] | None = None,
     switch: bool = True,
+    clock: Clock = system_clock,
 ) -> int:
     """Replay every topic from the beginning into a fresh generation and, once it has caught up
     with the end offsets taken at the start, make it the active one. Returns its number."""
@@ -843,7 +848,7 @@ async def rebuild(
             consumer.seek(tp, begins[tp])
         total = sum(ends[tp] - begins[tp] for tp in partitions)
         done = 0
-        folder = Folder(client, store, dlq=None, mode="rebuild", check_active=False)
+        folder = Folder(client, store, dlq=None, mode="rebuild", check_active=False, clock=clock)
         remaining = {tp for tp in partitions if ends[tp] > begins[tp]}
         consumer.pause(*(set(partitions) - remaining))
         positions = {tp: begins[tp] for tp in partitions}
@@ -879,7 +884,7 @@ async def rebuild(
                 session=session,
             )
             if switch:
-                await set_active_generation(db, generation, session)
+                await set_active_generation(db, generation, session, now=clock())
 
         await in_transaction(client, finish)
     finally:
@@ -895,9 +900,11 @@ async def rebuild(
 
 
 def evaluate(
-    counters: Counters, *, code: str, level: str, targets: dict[str, dict[str, float]]
+    counters: Counters, *, code: str, level: str, targets: dict[str, dict[str, float]], on: date
 ) -> list[IndicatorValue]:
+    """The indicators of an area's counters as read on business day `on`."""
     out = []
+    counters = dated(counters, on)
     for ind in INDICATORS.values():
         value = rounded(ind.compute(counters), ind.decimals)
         target = target_for(targets, ind.key, code=code, level=level)
@@ -938,20 +945,20 @@ def _area(doc: Doc) -> AreaRef:
     )
 
 
-def view_from(doc: Doc, *, targets: dict[str, dict[str, float]], children: list[Doc] | None = None) -> View:
+def view_from(doc: Doc, *, targets: dict[str, dict[str, float]], on: date, children: list[Doc] | None = None) -> View:
     counters = dict(doc.get("counters", {}))
     return View(
         area=_area(doc),
         updated_at=doc["updated_at"].isoformat() if doc.get("updated_at") else None,
-        indicators=evaluate(counters, code=doc["_id"], level=doc.get("level", ""), targets=targets),
+        indicators=evaluate(counters, code=doc["_id"], level=doc.get("level", ""), targets=targets, on=on),
         counters=counters,
-        children=[_child(c, targets) for c in children or []],
+        children=[_child(c, targets, on) for c in children or []],
     )
 
 
-def _child(doc: Doc, targets: dict[str, dict[str, float]]) -> ChildView:
+def _child(doc: Doc, targets: dict[str, dict[str, float]], on: date) -> ChildView:
     counters = dict(doc.get("counters", {}))
-    values = evaluate(counters, code=doc["_id"], level=doc.get("level", ""), targets=targets)
+    values = evaluate(counters, code=doc["_id"], level=doc.get("level", ""), targets=targets, on=on)
     return ChildView(
         area=_area(doc),
         values={v.key: v.value for v in values if v.headline},
@@ -962,9 +969,10 @@ def _child(doc: Doc, targets: dict[str, dict[str, float]]) -> ChildView:
 
 
 class ReadModelService:
-    def __init__(self, *, db: AsyncDatabase[Doc], targets: dict[str, dict[str, float]]) -> None:
+    def __init__(self, *, db: AsyncDatabase[Doc], targets: dict[str, dict[str, float]], clock: Clock) -> None:
         self.db = db
         self.targets = targets
+        self.clock = clock
 
     async def store(self) -> ViewStore:
         return ViewStore(self.db, await active_generation(self.db))
@@ -979,7 +987,7 @@ class ReadModelService:
     async def view(self, *, principal: Principal, area: str) -> View:
         store = await self.store()
         doc = await self._view_doc(store, principal, area)
-        return view_from(doc, targets=self.targets, children=await store.children(area))
+        return view_from(doc, targets=self.targets, on=business_today(self.clock), children=await store.children(area))
 
     async def as_of(self, *, principal: Principal, area: str, on: date) -> View:
         store = await self.store()
@@ -988,7 +996,7 @@ class ReadModelService:
         for day in await store.daily(area, bucket_of(area), until=on):
             for k, v in day.get("areas", {}).get(area, {}).items():
                 counters[k] += v
-        view = view_from({**doc, "counters": dict(counters)}, targets=self.targets)
+        view = view_from({**doc, "counters": dict(counters)}, targets=self.targets, on=on)
         view.as_of = on
         return view
 
@@ -1008,7 +1016,7 @@ class ReadModelService:
                 counters[k] += v
             d = date.fromisoformat(day["day"])
             if since is None or d >= since:
-                points.append(TrendPoint(date=d, value=rounded(ind.compute(counters), ind.decimals)))
+                points.append(TrendPoint(date=d, value=rounded(ind.compute(dated(counters, d)), ind.decimals)))
         return Trend(
             area=_area(doc),
             indicator=ind.key,
@@ -1021,7 +1029,7 @@ class ReadModelService:
     async def zero_households(self, *, principal: Principal, area: str, limit: int) -> list[ZeroHousehold]:
         store = await self.store()
         await self._view_doc(store, principal, area)
-        now = datetime.now(UTC)
+        now = self.clock()
         out = []
         for h in await store.zero_households(area, limit=limit):
             since: datetime = h["zero_since"]
@@ -1065,7 +1073,9 @@ class ReadModelService:
         async with await self.db.watch(pipeline, full_document="updateLookup", max_await_time_ms=200) as changes:
             # the first view is read once the change stream is open: no change falls between the two
             doc = await store.view(area) or doc
-            yield "view", view_from(doc, targets=self.targets, children=await store.children(area)).model_dump_json()
+            today = business_today(self.clock)
+            children = await store.children(area)
+            yield "view", view_from(doc, targets=self.targets, on=today, children=children).model_dump_json()
             last_push = last_ping = last_check = time.monotonic()
             pending = False
             while True:
@@ -1080,7 +1090,12 @@ class ReadModelService:
                 if pending and now - last_push >= 0.2:
                     current = await store.view(area)
                     if current is not None:
-                        view = view_from(current, targets=self.targets, children=await store.children(area))
+                        view = view_from(
+                            current,
+                            targets=self.targets,
+                            on=business_today(self.clock),
+                            children=await store.children(area),
+                        )
                         yield "view", view.model_dump_json()
                     pending = False
                     last_push = last_ping = now

@@ -116,8 +116,8 @@ class Catalog:
         producer: str,
         area_path: tuple[str, ...] | list[str],
         aggregate_id: str,
+        occurred_at: datetime,
         correlation_id: str | None = None,
-        occurred_at: datetime | None = None,
     ) -> Envelope:
         """Wrap a payload. Refuses a payload that carries a raw ID or phone number."""
         model = type(payload)
@@ -128,7 +128,7 @@ class Catalog:
         return Envelope(
             type=model.event_type,
             schema_version=model.schema_version,
-            occurred_at=occurred_at or datetime.now(UTC),
+            occurred_at=occurred_at,
             producer=producer,
             area_path=tuple(area_path),
             aggregate_id=aggregate_id,
