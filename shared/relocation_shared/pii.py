@@ -147,6 +147,11 @@ def mask_national_id(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧***: enough for a cadre to recognise, not to identify."""
+    return name[:1] + "*" * max(1, len(name) - 1)
+
+
 def mask_phone(value: str) -> str:
     """138****5678."""
     digits = value.strip()

@@ -60,7 +60,7 @@ from relocation_shared.events.community import (
 )
 from relocation_shared.events.envelope import EventPayload
 from relocation_shared.events.vocab import HOUSEHOLD_KIND_LABELS, HouseholdKind, Sex
-from relocation_shared.pii import FreeText, InvalidNationalId, parse_national_id, refuse_pii
+from relocation_shared.pii import FreeText, InvalidNationalId, mask_name, parse_national_id, refuse_pii
 
 _CODE = r"^[0-9]{6}([0-9]{6})?(-G[0-9]{2,3}(-B[0-9]{2,3})?)?$"
 _PHONE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -186,11 +186,6 @@ class Resident(BaseModel):
             moved_out_on=date.fromisoformat(doc["moved_out_on"]) if doc.get("moved_out_on") else None,
             area_path=doc["area_path"],
         )
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧***: enough for a cadre to recognise, not to identify."""
-    return name[:1] + "*" * max(1, len(name) - 1)
 
 
 Household.model_rebuild()
