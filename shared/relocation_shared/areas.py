@@ -104,7 +104,9 @@ def path_of_code(code: str) -> AreaPath:
     base, *rest = code.split("-")
     shaped = any(code_fits_level(code, level) for level in LEVELS[Level.COUNTY.depth :])
     if not shaped or base.startswith("00"):
-        raise ValueError(f"区划代码 {code} 无效:应为6位(省、市、县)或12位(镇、社区)数字,网格、楼栋在社区代码后加 -Gnn、-Bnn")
+        raise ValueError(
+            f"区划代码 {code} 无效:应为6位(省、市、县)或12位(镇、社区)数字,网格、楼栋在社区代码后加 -Gnn、-Bnn"
+        )
     path = [base[:2] + "0000", base[:4] + "00", base[:6]]
     if len(base) == 12:
         path += [base[:9] + "000", base]

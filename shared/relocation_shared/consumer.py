@@ -90,15 +90,28 @@ class EventConsumer:
         self._task: asyncio.Task[None] | None = None
         self.caught_up = asyncio.Event()
 
+    def kafka_consumer(self, **options: Any) -> AIOKafkaConsumer:
+        """The group's Kafka consumer: offsets committed by hand, from the earliest, committed
+        records only; `options` add to or override these (e.g. max_partition_fetch_bytes)."""
+        settings: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "group_id": self.group_id,
+            "client_id": self.group_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "isolation_level": "read_committed",
+        }
+        return AIOKafkaConsumer(**(settings | options))
+
+    def report_lag(self, tp: TopicPartition, last_offset: int) -> None:
+        """Set the lag gauge of a partition after handling records up to `last_offset`."""
+        assert self.consumer is not None
+        highwater = self.consumer.highwater(tp)
+        if highwater is not None:
+            LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(max(0, highwater - last_offset - 1))
+
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=self.group_id,
-            client_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
+        self.consumer = self.kafka_consumer()
         await self.consumer.start()
         self.consumer.subscribe(self.topics, listener=_Listener(self))
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
@@ -124,11 +137,7 @@ class EventConsumer:
                 for record in records:
                     await self.process(record)
                     self._pending[tp] = record.offset + 1
-                highwater = self.consumer.highwater(tp)
-                if highwater is not None:
-                    LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(
-                        max(0, highwater - records[-1].offset - 1)
-                    )
+                self.report_lag(tp, records[-1].offset)
             await self.commit_pending()
             if not batches:
                 self.caught_up.set()

@@ -221,26 +221,24 @@ class DividendPaid(EventPayload):
     )
 
 
-@CATALOG.event("projects.collective_income_recorded", version=1, topic=PROJECTS)
-class CollectiveIncomeRecorded(EventPayload):
+# The fields every entry of a community's collective economy (村集体经济) starts with.
+class _CollectiveEntry(EventPayload):
     entry_id: str
     community_code: str
     project_id: str | None = None
     chain: IndustryChain | None = None
     source_kinds: list[SourceKind]
     amount_fen: int = Field(gt=0)
+
+
+@CATALOG.event("projects.collective_income_recorded", version=1, topic=PROJECTS)
+class CollectiveIncomeRecorded(_CollectiveEntry):
     year: int
     received_on: date
 
 
 @CATALOG.event("projects.collective_asset_recorded", version=1, topic=PROJECTS)
-class CollectiveAssetRecorded(EventPayload):
-    entry_id: str
-    community_code: str
-    project_id: str | None = None
-    chain: IndustryChain | None = None
-    source_kinds: list[SourceKind]
-    amount_fen: int = Field(gt=0)
+class CollectiveAssetRecorded(_CollectiveEntry):
     recorded_on: date
     description: str
 
@@ -270,10 +268,8 @@ class PaymentReversed(EventPayload):
     )
 
 
-@CATALOG.event("projects.job_linked", version=1, topic=PROJECTS)
-class JobLinked(EventPayload):
-    """An employment spell is counted as a job the project created (带动就业)."""
-
+# The fields of a link between a project and an employment spell (带动就业).
+class _JobLink(EventPayload):
     project_id: str
     kind: ProjectKind
     chain: IndustryChain | None
@@ -282,20 +278,18 @@ class JobLinked(EventPayload):
     resident_id: str
     household_id: str
     community_code: str
+
+
+@CATALOG.event("projects.job_linked", version=1, topic=PROJECTS)
+class JobLinked(_JobLink):
+    """An employment spell is counted as a job the project created (带动就业)."""
+
     jobs: int = Field(ge=0, description="open linked spells of the project after the change")
 
 
 @CATALOG.event("projects.job_unlinked", version=1, topic=PROJECTS)
-class JobUnlinked(EventPayload):
+class JobUnlinked(_JobLink):
     """A linked spell stops counting: the employment ended, or the link was withdrawn."""
 
-    project_id: str
-    kind: ProjectKind
-    chain: IndustryChain | None
-    source_kinds: list[SourceKind]
-    spell_id: str
-    resident_id: str
-    household_id: str
-    community_code: str
     reason: str = Field(description="employment_ended / unlinked")
     jobs: int = Field(ge=0)
