@@ -1,12 +1,28 @@
-"""In-memory fake of the labour ledger's repository: the public methods of `EmploymentRepository`
-(same names and parameters; sessions ignored)."""
+"""In-memory fake of the labour ledger's store (`EmploymentStore`): the methods of
+`EmploymentRepository` with the same names and parameters (sessions ignored), keeping the very
+documents the real one writes (its mapping functions)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
-from employment_service.models import HouseholdLedger
-from tests.fakes.collections import Doc, FakeCollections, _stored
+from employment_service.domain import EmploymentSpell, HouseholdLedger, TrainingRecord, Worker
+from employment_service.repository import (
+    NEW_HOUSEHOLD,
+    EmploymentRepository,
+    EmploymentStore,
+    Session,
+    closed_spell_fields,
+    household_doc,
+    ledger_fields,
+    ledger_from_doc,
+    spell_from_doc,
+    to_doc,
+    training_from_doc,
+    worker_from_doc,
+)
+from tests.fakes.collections import FakeCollections, _stored
+from tests.fakes.registry import Pair
 
 # --- the labour-force ledger -------------------------------------------------------------------
 
@@ -14,75 +30,87 @@ from tests.fakes.collections import Doc, FakeCollections, _stored
 class FakeEmploymentRepository(FakeCollections):
     COLLECTIONS = ("roster_households", "roster_residents", "spells", "trainings")
 
-    # roster
-    async def upsert_household(self, doc: Doc, session: Any) -> None:
-        current = self.data["roster_households"].get(doc["_id"])
+    # roster: households
+    async def upsert_household(self, household_id: str, *, area_path: list[str], kind: str, session: Session) -> None:
+        current = self.data["roster_households"].get(household_id)
         if current is None:
-            current = {"labour_count": 0, "employed_count": 0, "zero_since": None}
-            self.data["roster_households"][doc["_id"]] = current
-        current.update(_stored(doc))
+            current = dict(NEW_HOUSEHOLD)
+            self.data["roster_households"][household_id] = current
+        current.update(_stored(household_doc(household_id, area_path=area_path, kind=kind)))
 
-    async def get_household(self, household_id: str, session: Any = None) -> Doc | None:
-        return self._get("roster_households", household_id)
+    async def get_household(self, household_id: str, session: Session = None) -> HouseholdLedger | None:
+        doc = self._get("roster_households", household_id)
+        return ledger_from_doc(doc) if doc is not None else None
 
-    async def save_ledger(self, ledger: HouseholdLedger, session: Any) -> None:
-        self._set(
-            "roster_households",
-            ledger.household_id,
-            {
-                "labour_count": ledger.labour_count,
-                "employed_count": ledger.employed_count,
-                "zero_since": ledger.zero_since,
-            },
-        )
+    async def save_ledger(self, ledger: HouseholdLedger, session: Session) -> None:
+        self._set("roster_households", ledger.household_id, ledger_fields(ledger))
 
-    async def zero_households(self, area_code: str, *, limit: int) -> list[Doc]:
+    async def zero_households(self, area_code: str, *, limit: int) -> list[HouseholdLedger]:
         rows = self._sorted(
             "roster_households",
             lambda d: area_code in d["area_path"] and d.get("zero_since") is not None,
             "zero_since",
         )
-        return rows[:limit]
+        return [ledger_from_doc(d) for d in rows[:limit]]
 
-    async def insert_resident(self, doc: Doc, session: Any) -> None:
-        self._insert("roster_residents", doc)
+    # roster: residents
+    async def insert_resident(self, worker: Worker, session: Session) -> None:
+        self._insert("roster_residents", to_doc(worker))
 
-    async def get_resident(self, resident_id: str, session: Any = None) -> Doc | None:
-        return self._get("roster_residents", resident_id)
+    async def get_resident(self, resident_id: str, session: Session = None) -> Worker | None:
+        doc = self._get("roster_residents", resident_id)
+        return worker_from_doc(doc) if doc is not None else None
 
-    async def get_residents(self, ids: list[str], session: Any) -> dict[str, Doc]:
-        return self._by_ids("roster_residents", ids)
+    async def get_residents(self, ids: list[str], session: Session) -> dict[str, Worker]:
+        return {k: worker_from_doc(d) for k, d in self._by_ids("roster_residents", ids).items()}
 
-    async def update_resident(self, resident_id: str, fields: Doc, session: Any) -> None:
-        self._set("roster_residents", resident_id, fields)
+    async def set_labour_capacity(self, resident_id: str, labour_capacity: bool, session: Session) -> None:
+        self._set("roster_residents", resident_id, {"labour_capacity": labour_capacity})
 
-    async def claim_open_spell(self, resident_id: str, spell_id: str, session: Any) -> bool:
+    async def mark_moved_out(self, resident_id: str, session: Session) -> None:
+        self._set("roster_residents", resident_id, {"active": False})
+
+    async def mark_trained(self, resident_id: str, session: Session) -> None:
+        self._set("roster_residents", resident_id, {"trained": True})
+
+    async def claim_open_spell(self, resident_id: str, spell_id: str, session: Session) -> bool:
         doc = self.data["roster_residents"].get(resident_id)
         if doc is None or doc.get("open_spell_id") is not None:  # {"open_spell_id": None} matches missing too
             return False
         doc["open_spell_id"] = spell_id
         return True
 
+    async def release_open_spell(self, resident_id: str, session: Session) -> None:
+        self._set("roster_residents", resident_id, {"open_spell_id": None})
+
     # spells and trainings
-    async def insert_spell(self, doc: Doc, session: Any) -> None:
-        self._insert("spells", doc)
+    async def insert_spell(self, spell: EmploymentSpell, session: Session) -> None:
+        self._insert("spells", to_doc(spell))
 
-    async def get_spell(self, spell_id: str, session: Any = None) -> Doc | None:
-        return self._get("spells", spell_id)
+    async def get_spell(self, spell_id: str, session: Session = None) -> EmploymentSpell | None:
+        doc = self._get("spells", spell_id)
+        return spell_from_doc(doc) if doc is not None else None
 
-    async def close_spell(self, spell_id: str, *, ended_on: str, reason: str, session: Any) -> None:
+    async def close_spell(self, spell_id: str, *, ended_on: date, reason: str, session: Session) -> None:
         doc = self.data["spells"].get(spell_id)
         if doc is not None and doc["open"] is True:
-            doc.update({"open": False, "ended_on": ended_on, "end_reason": reason})
+            doc.update(closed_spell_fields(ended_on=ended_on, reason=reason))
 
-    async def resident_spells(self, resident_id: str) -> list[Doc]:
-        return self._sorted("spells", lambda d: d["resident_id"] == resident_id, "started_on")
+    async def resident_spells(self, resident_id: str) -> list[EmploymentSpell]:
+        return [
+            spell_from_doc(d) for d in self._sorted("spells", lambda d: d["resident_id"] == resident_id, "started_on")
+        ]
 
-    async def insert_training(self, doc: Doc, session: Any) -> None:
-        self._insert("trainings", doc)
+    async def insert_training(self, training: TrainingRecord, session: Session) -> None:
+        self._insert("trainings", to_doc(training))
 
-    async def get_training(self, training_id: str) -> Doc | None:
-        return self._get("trainings", training_id)
+    async def get_training(self, training_id: str) -> TrainingRecord | None:
+        doc = self._get("trainings", training_id)
+        return training_from_doc(doc) if doc is not None else None
 
-    async def resident_trainings(self, resident_id: str) -> list[Doc]:
-        return self._sorted("trainings", lambda d: d["resident_id"] == resident_id, "completed_on")
+    async def resident_trainings(self, resident_id: str) -> list[TrainingRecord]:
+        rows = self._sorted("trainings", lambda d: d["resident_id"] == resident_id, "completed_on")
+        return [training_from_doc(d) for d in rows]
+
+
+PAIRS = [Pair(protocol=EmploymentStore, real=EmploymentRepository, fake=FakeEmploymentRepository)]

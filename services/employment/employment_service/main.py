@@ -9,9 +9,8 @@ from fastapi import FastAPI
 
 from employment_service.api import router
 from employment_service.config import Settings
-from employment_service.events import CONSUMED_TOPICS, handlers
-from employment_service.repository import EmploymentRepository, ensure_indexes
-from employment_service.service import EmploymentService
+from employment_service.repository import ensure_indexes
+from employment_service.wiring import wire
 from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app, serve
@@ -23,16 +22,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, clock=clock)
-        service = EmploymentService(
-            uow=runtime.uow,
-            repo=EmploymentRepository(runtime.db),
-            clock=runtime.clock,
-            batch_max=settings.batch_max_items,
-        )
-        runtime.consume(group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handlers=handlers(service))
+        wiring = wire(runtime, settings)
         await runtime.start(indexes=ensure_indexes)
         app.state.runtime = runtime
-        app.state.service = service
+        app.state.service = wiring.service
         try:
             yield
         finally:

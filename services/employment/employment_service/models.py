@@ -1,16 +1,14 @@
-"""Models of the labour-force ledger (就业需求台账) and the household employment aggregate."""
+"""Request and response schemas of the labour-force ledger (就业需求台账)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
+from employment_service.domain import EmploymentSpell, HouseholdLedger, TrainingRecord, Worker
 from relocation_shared.batch import Input
-from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
-from relocation_shared.events.envelope import EventPayload
 from relocation_shared.events.vocab import EMPLOYMENT_TYPE_LABELS, EmploymentType
 from relocation_shared.pii import FreeText
 
@@ -58,23 +56,9 @@ class Spell(BaseModel):
     area_path: list[str]
 
     @classmethod
-    def from_doc(cls, d: dict[str, Any]) -> Spell:
-        return cls(
-            id=d["_id"],
-            resident_id=d["resident_id"],
-            household_id=d["household_id"],
-            employment_type=d["employment_type"],
-            employment_type_label=EMPLOYMENT_TYPE_LABELS[EmploymentType(d["employment_type"])],
-            organised_export=d["organised_export"],
-            employer=d["employer"],
-            destination=d.get("destination"),
-            monthly_wage=d["monthly_wage"],
-            started_on=date.fromisoformat(d["started_on"]),
-            ended_on=date.fromisoformat(d["ended_on"]) if d.get("ended_on") else None,
-            end_reason=d.get("end_reason"),
-            open=d["open"],
-            area_path=d["area_path"],
-        )
+    def of(cls, spell: EmploymentSpell) -> Spell:
+        label = EMPLOYMENT_TYPE_LABELS[spell.employment_type]
+        return cls.model_validate(asdict(spell) | {"employment_type_label": label})
 
 
 class Training(BaseModel):
@@ -88,17 +72,8 @@ class Training(BaseModel):
     area_path: list[str]
 
     @classmethod
-    def from_doc(cls, d: dict[str, Any]) -> Training:
-        return cls(
-            id=d["_id"],
-            resident_id=d["resident_id"],
-            household_id=d["household_id"],
-            course=d["course"],
-            hours=d["hours"],
-            certificate=d.get("certificate"),
-            completed_on=date.fromisoformat(d["completed_on"]),
-            area_path=d["area_path"],
-        )
+    def of(cls, training: TrainingRecord) -> Training:
+        return cls.model_validate(asdict(training))
 
 
 class RosterResident(BaseModel):
@@ -110,15 +85,14 @@ class RosterResident(BaseModel):
     area_path: list[str]
 
     @classmethod
-    def from_doc(cls, d: dict[str, Any]) -> RosterResident:
-        return cls(
-            id=d["_id"],
-            household_id=d["household_id"],
-            labour_capacity=d["labour_capacity"],
-            active=d["active"],
-            open_spell_id=d.get("open_spell_id"),
-            area_path=d["area_path"],
-        )
+    def of(cls, worker: Worker) -> RosterResident:
+        return cls.model_validate(asdict(worker))
+
+
+class ResidentHistory(BaseModel):
+    resident: RosterResident
+    employments: list[Spell]
+    trainings: list[Training]
 
 
 class HouseholdEmployment(BaseModel):
@@ -130,60 +104,12 @@ class HouseholdEmployment(BaseModel):
     zero_since: datetime | None
 
     @classmethod
-    def from_doc(cls, d: dict[str, Any]) -> HouseholdEmployment:
+    def of(cls, ledger: HouseholdLedger) -> HouseholdEmployment:
         return cls(
-            household_id=d["_id"],
-            area_path=d["area_path"],
-            labour_count=d["labour_count"],
-            employed_count=d["employed_count"],
-            zero_employment=d.get("zero_since") is not None,
-            zero_since=d.get("zero_since"),
+            household_id=ledger.household_id,
+            area_path=ledger.area_path,
+            labour_count=ledger.labour_count,
+            employed_count=ledger.employed_count,
+            zero_employment=ledger.zero_since is not None,
+            zero_since=ledger.zero_since,
         )
-
-
-@dataclass
-class HouseholdLedger:
-    """How many members of a household have labour capacity and how many of them work.
-
-    A household with labour force and nobody employed is a zero-employment household (零就业
-    家庭). `adjust` applies a change and returns the alert event it causes, if any: raised the
-    moment the household reaches zero, cleared the moment it recovers (someone finds work, or
-    it no longer has labour force)."""
-
-    household_id: str
-    labour_count: int = 0
-    employed_count: int = 0
-    zero_since: datetime | None = None
-    events: list[EventPayload] = field(default_factory=list)
-
-    @property
-    def is_zero(self) -> bool:
-        return self.labour_count > 0 and self.employed_count == 0
-
-    def adjust(self, *, labour: int = 0, employed: int = 0, cause: str, now: datetime) -> EventPayload | None:
-        labour_count = self.labour_count + labour
-        employed_count = self.employed_count + employed
-        if labour_count < 0 or employed_count < 0 or employed_count > labour_count:
-            raise ValueError(
-                f"household {self.household_id}: labour {labour_count}, employed {employed_count} is impossible"
-            )
-        self.labour_count, self.employed_count = labour_count, employed_count
-        event: EventPayload | None = None
-        if self.is_zero and self.zero_since is None:
-            self.zero_since = now
-            event = HouseholdZeroEmploymentRaised(
-                household_id=self.household_id, labour_count=labour_count, since=now, cause=cause
-            )
-        elif not self.is_zero and self.zero_since is not None:
-            event = HouseholdZeroEmploymentCleared(
-                household_id=self.household_id,
-                employed_count=employed_count,
-                labour_count=labour_count,
-                zero_since=self.zero_since,
-                cleared_at=now,
-                cause=cause,
-            )
-            self.zero_since = None
-        if event is not None:
-            self.events.append(event)
-        return event

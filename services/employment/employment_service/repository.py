@@ -1,19 +1,163 @@
-"""MongoDB access of the labour-force ledger: the roster built from registry events, spells,
-trainings. Every write takes the unit of work's session."""
+"""MongoDB access of the labour-force ledger: the roster built from registry events (collections
+roster_households, roster_residents), spells, trainings. Every write takes the unit of work's
+session. `EmploymentStore` is what the use cases need; `EmploymentRepository` the real one."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from datetime import date
+from enum import Enum
+from typing import Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from employment_service.models import HouseholdLedger
-from relocation_shared.mongo import find_in
+from employment_service.domain import EmploymentSpell, HouseholdLedger, TrainingRecord, Worker
+from relocation_shared.events.vocab import EmploymentType
+from relocation_shared.mongo import Doc, find_in
 
-Doc = dict[str, Any]
 Session = AsyncClientSession | None
+
+
+class EmploymentStore(Protocol):
+    # roster: households
+    async def upsert_household(self, household_id: str, *, area_path: list[str], kind: str, session: Session) -> None:
+        """Join the household to the roster (counts at zero), or refresh its area and kind."""
+
+    async def get_household(self, household_id: str, session: Session = None) -> HouseholdLedger | None: ...
+
+    async def save_ledger(self, ledger: HouseholdLedger, session: Session) -> None: ...
+
+    async def zero_households(self, area_code: str, *, limit: int) -> list[HouseholdLedger]:
+        """The area's zero-employment households, longest at zero first."""
+
+    # roster: residents
+    async def insert_resident(self, worker: Worker, session: Session) -> None: ...
+
+    async def get_resident(self, resident_id: str, session: Session = None) -> Worker | None: ...
+
+    async def get_residents(self, ids: list[str], session: Session) -> dict[str, Worker]: ...
+
+    async def set_labour_capacity(self, resident_id: str, labour_capacity: bool, session: Session) -> None: ...
+
+    async def mark_moved_out(self, resident_id: str, session: Session) -> None: ...
+
+    async def mark_trained(self, resident_id: str, session: Session) -> None: ...
+
+    async def claim_open_spell(self, resident_id: str, spell_id: str, session: Session) -> bool:
+        """Set the resident's open spell if they have none: the guard against two open spells."""
+
+    async def release_open_spell(self, resident_id: str, session: Session) -> None: ...
+
+    # spells and trainings
+    async def insert_spell(self, spell: EmploymentSpell, session: Session) -> None: ...
+
+    async def get_spell(self, spell_id: str, session: Session = None) -> EmploymentSpell | None: ...
+
+    async def close_spell(self, spell_id: str, *, ended_on: date, reason: str, session: Session) -> None: ...
+
+    async def resident_spells(self, resident_id: str) -> list[EmploymentSpell]: ...
+
+    async def insert_training(self, training: TrainingRecord, session: Session) -> None: ...
+
+    async def get_training(self, training_id: str) -> TrainingRecord | None: ...
+
+    async def resident_trainings(self, resident_id: str) -> list[TrainingRecord]: ...
+
+
+# --- documents -----------------------------------------------------------------------------------
+# A resident, spell or training is stored as its dataclass's fields, in their order: `id` as `_id`,
+# dates as ISO strings (`2026-03-02`), enums as their values.
+
+
+def to_doc(record: Worker | EmploymentSpell | TrainingRecord) -> Doc:
+    fields = asdict(record)
+    doc: Doc = {"_id": fields.pop("id")}
+    for name, value in fields.items():
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, date):
+            value = value.isoformat()
+        doc[name] = value
+    return doc
+
+
+NEW_HOUSEHOLD: Doc = {"labour_count": 0, "employed_count": 0, "zero_since": None}
+
+
+def household_doc(household_id: str, *, area_path: list[str], kind: str) -> Doc:
+    """The fields a registry event sets on a roster household (the counts are the ledger's)."""
+    return {"_id": household_id, "area_path": list(area_path), "kind": kind}
+
+
+def ledger_fields(ledger: HouseholdLedger) -> Doc:
+    return {
+        "labour_count": ledger.labour_count,
+        "employed_count": ledger.employed_count,
+        "zero_since": ledger.zero_since,
+    }
+
+
+def ledger_from_doc(d: Doc) -> HouseholdLedger:
+    return HouseholdLedger(
+        household_id=d["_id"],
+        labour_count=d["labour_count"],
+        employed_count=d["employed_count"],
+        zero_since=d.get("zero_since"),
+        area_path=d["area_path"],
+    )
+
+
+def worker_from_doc(d: Doc) -> Worker:
+    return Worker(
+        id=d["_id"],
+        household_id=d["household_id"],
+        area_path=d["area_path"],
+        labour_capacity=d["labour_capacity"],
+        active=d["active"],
+        open_spell_id=d.get("open_spell_id"),
+        trained=d.get("trained", False),
+    )
+
+
+def spell_from_doc(d: Doc) -> EmploymentSpell:
+    return EmploymentSpell(
+        id=d["_id"],
+        resident_id=d["resident_id"],
+        household_id=d["household_id"],
+        area_path=d["area_path"],
+        employment_type=EmploymentType(d["employment_type"]),
+        organised_export=d["organised_export"],
+        employer=d["employer"],
+        destination=d.get("destination"),
+        monthly_wage=d["monthly_wage"],
+        started_on=date.fromisoformat(d["started_on"]),
+        ended_on=date.fromisoformat(d["ended_on"]) if d.get("ended_on") else None,
+        end_reason=d.get("end_reason"),
+        open=d["open"],
+        recorded_by=d.get("recorded_by"),
+    )
+
+
+def closed_spell_fields(*, ended_on: date, reason: str) -> Doc:
+    return {"open": False, "ended_on": ended_on.isoformat(), "end_reason": reason}
+
+
+def training_from_doc(d: Doc) -> TrainingRecord:
+    return TrainingRecord(
+        id=d["_id"],
+        resident_id=d["resident_id"],
+        household_id=d["household_id"],
+        area_path=d["area_path"],
+        course=d["course"],
+        hours=d["hours"],
+        certificate=d.get("certificate"),
+        completed_on=date.fromisoformat(d["completed_on"]),
+    )
+
+
+# --- the real store ------------------------------------------------------------------------------
 
 
 async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
@@ -27,77 +171,87 @@ class EmploymentRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
 
-    # roster --------------------------------------------------------------
-    async def upsert_household(self, doc: Doc, session: Session) -> None:
+    # roster: households --------------------------------------------------
+    async def upsert_household(self, household_id: str, *, area_path: list[str], kind: str, session: Session) -> None:
         await self.db.roster_households.update_one(
-            {"_id": doc["_id"]},
-            {"$setOnInsert": {"labour_count": 0, "employed_count": 0, "zero_since": None}, "$set": doc},
+            {"_id": household_id},
+            {"$setOnInsert": dict(NEW_HOUSEHOLD), "$set": household_doc(household_id, area_path=area_path, kind=kind)},
             upsert=True,
             session=session,
         )
 
-    async def get_household(self, household_id: str, session: Session = None) -> Doc | None:
-        return await self.db.roster_households.find_one({"_id": household_id}, session=session)
+    async def get_household(self, household_id: str, session: Session = None) -> HouseholdLedger | None:
+        doc = await self.db.roster_households.find_one({"_id": household_id}, session=session)
+        return ledger_from_doc(doc) if doc is not None else None
 
     async def save_ledger(self, ledger: HouseholdLedger, session: Session) -> None:
         await self.db.roster_households.update_one(
-            {"_id": ledger.household_id},
-            {
-                "$set": {
-                    "labour_count": ledger.labour_count,
-                    "employed_count": ledger.employed_count,
-                    "zero_since": ledger.zero_since,
-                }
-            },
-            session=session,
+            {"_id": ledger.household_id}, {"$set": ledger_fields(ledger)}, session=session
         )
 
-    async def zero_households(self, area_code: str, *, limit: int) -> list[Doc]:
+    async def zero_households(self, area_code: str, *, limit: int) -> list[HouseholdLedger]:
         cursor = self.db.roster_households.find({"area_path": area_code, "zero_since": {"$ne": None}})
-        return await cursor.sort("zero_since", ASCENDING).limit(limit).to_list(limit)
+        return [ledger_from_doc(d) for d in await cursor.sort("zero_since", ASCENDING).limit(limit).to_list(limit)]
 
-    async def insert_resident(self, doc: Doc, session: Session) -> None:
-        await self.db.roster_residents.insert_one(doc, session=session)
+    # roster: residents ---------------------------------------------------
+    async def insert_resident(self, worker: Worker, session: Session) -> None:
+        await self.db.roster_residents.insert_one(to_doc(worker), session=session)
 
-    async def get_resident(self, resident_id: str, session: Session = None) -> Doc | None:
-        return await self.db.roster_residents.find_one({"_id": resident_id}, session=session)
+    async def get_resident(self, resident_id: str, session: Session = None) -> Worker | None:
+        doc = await self.db.roster_residents.find_one({"_id": resident_id}, session=session)
+        return worker_from_doc(doc) if doc is not None else None
 
-    async def get_residents(self, ids: list[str], session: Session) -> dict[str, Doc]:
+    async def get_residents(self, ids: list[str], session: Session) -> dict[str, Worker]:
         docs = await find_in(self.db.roster_residents, "_id", ids, session=session)
-        return {d["_id"]: d for d in docs}
+        return {d["_id"]: worker_from_doc(d) for d in docs}
 
-    async def update_resident(self, resident_id: str, fields: Doc, session: Session) -> None:
+    async def _set_resident(self, resident_id: str, fields: Doc, session: Session) -> None:
         await self.db.roster_residents.update_one({"_id": resident_id}, {"$set": fields}, session=session)
 
+    async def set_labour_capacity(self, resident_id: str, labour_capacity: bool, session: Session) -> None:
+        await self._set_resident(resident_id, {"labour_capacity": labour_capacity}, session)
+
+    async def mark_moved_out(self, resident_id: str, session: Session) -> None:
+        await self._set_resident(resident_id, {"active": False}, session)
+
+    async def mark_trained(self, resident_id: str, session: Session) -> None:
+        await self._set_resident(resident_id, {"trained": True}, session)
+
     async def claim_open_spell(self, resident_id: str, spell_id: str, session: Session) -> bool:
-        """Set the resident's open spell if they have none: the guard against two open spells."""
         result = await self.db.roster_residents.update_one(
             {"_id": resident_id, "open_spell_id": None}, {"$set": {"open_spell_id": spell_id}}, session=session
         )
         return result.modified_count == 1
 
+    async def release_open_spell(self, resident_id: str, session: Session) -> None:
+        await self._set_resident(resident_id, {"open_spell_id": None}, session)
+
     # spells and trainings ------------------------------------------------
-    async def insert_spell(self, doc: Doc, session: Session) -> None:
-        await self.db.spells.insert_one(doc, session=session)
+    async def insert_spell(self, spell: EmploymentSpell, session: Session) -> None:
+        await self.db.spells.insert_one(to_doc(spell), session=session)
 
-    async def get_spell(self, spell_id: str, session: Session = None) -> Doc | None:
-        return await self.db.spells.find_one({"_id": spell_id}, session=session)
+    async def get_spell(self, spell_id: str, session: Session = None) -> EmploymentSpell | None:
+        doc = await self.db.spells.find_one({"_id": spell_id}, session=session)
+        return spell_from_doc(doc) if doc is not None else None
 
-    async def close_spell(self, spell_id: str, *, ended_on: str, reason: str, session: Session) -> None:
+    async def close_spell(self, spell_id: str, *, ended_on: date, reason: str, session: Session) -> None:
         await self.db.spells.update_one(
             {"_id": spell_id, "open": True},
-            {"$set": {"open": False, "ended_on": ended_on, "end_reason": reason}},
+            {"$set": closed_spell_fields(ended_on=ended_on, reason=reason)},
             session=session,
         )
 
-    async def resident_spells(self, resident_id: str) -> list[Doc]:
-        return await self.db.spells.find({"resident_id": resident_id}).sort("started_on", ASCENDING).to_list(None)
+    async def resident_spells(self, resident_id: str) -> list[EmploymentSpell]:
+        docs = await self.db.spells.find({"resident_id": resident_id}).sort("started_on", ASCENDING).to_list(None)
+        return [spell_from_doc(d) for d in docs]
 
-    async def insert_training(self, doc: Doc, session: Session) -> None:
-        await self.db.trainings.insert_one(doc, session=session)
+    async def insert_training(self, training: TrainingRecord, session: Session) -> None:
+        await self.db.trainings.insert_one(to_doc(training), session=session)
 
-    async def get_training(self, training_id: str) -> Doc | None:
-        return await self.db.trainings.find_one({"_id": training_id})
+    async def get_training(self, training_id: str) -> TrainingRecord | None:
+        doc = await self.db.trainings.find_one({"_id": training_id})
+        return training_from_doc(doc) if doc is not None else None
 
-    async def resident_trainings(self, resident_id: str) -> list[Doc]:
-        return await self.db.trainings.find({"resident_id": resident_id}).sort("completed_on", ASCENDING).to_list(None)
+    async def resident_trainings(self, resident_id: str) -> list[TrainingRecord]:
+        cursor = self.db.trainings.find({"resident_id": resident_id}).sort("completed_on", ASCENDING)
+        return [training_from_doc(d) for d in await cursor.to_list(None)]

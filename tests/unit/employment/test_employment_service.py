@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from employment_service.domain import END_LABOUR_LOST, END_MOVED_OUT
 from employment_service.events import handlers
 from employment_service.models import EmploymentIn, EndEmploymentIn, TrainingIn
 from employment_service.repository import EmploymentRepository
-from employment_service.service import END_LABOUR_LOST, END_MOVED_OUT, EmploymentService
+from employment_service.service import EmploymentService
 from relocation_shared.auth import Principal, Role
 from relocation_shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from relocation_shared.events import CATALOG, Envelope, EventPayload
@@ -36,6 +37,7 @@ from relocation_shared.events.governance import (
 )
 from relocation_shared.events.vocab import EmploymentType, HouseholdKind, Sex
 from tests.clock import NOW, TODAY
+from tests.context import ctx
 from tests.fakes.employment import FakeEmploymentRepository
 from tests.fakes.uow import FakeUnitOfWork
 
@@ -111,7 +113,7 @@ class World:
         return await self.deliver(registered(rid, hid, labour=labour), path=path)
 
     async def employ(self, rid: str, principal: Principal = XISHUI, **changes: Any) -> str:
-        spell = await self.svc.employ(principal=principal, data=employment(rid, **changes))
+        spell = await self.svc.employ(ctx=ctx(principal), data=employment(rid, **changes))
         return spell.id
 
     # reading state --------------------------------------------------------------------------
@@ -281,7 +283,7 @@ async def test_a_resident_of_an_unknown_household_is_rolled_back(world: World) -
 async def _refused_employ(w: World, data: EmploymentIn, principal: Principal = XISHUI) -> Exception:
     before = w.repo.snapshot()
     with pytest.raises((InvalidInput, NotFound, Conflict, Forbidden)) as exc:
-        await w.svc.employ(principal=principal, data=data)
+        await w.svc.employ(ctx=ctx(principal), data=data)
     assert w.repo.data == before, "a refused employment changes nothing"
     assert w.uow.published == []
     return exc.value
@@ -335,9 +337,8 @@ async def test_a_principal_without_the_right_or_the_area_is_forbidden(
 
 async def test_employing_records_the_spell_and_clears_the_alert(one_worker: World) -> None:
     spell = await one_worker.svc.employ(
-        principal=XISHUI,
+        ctx=ctx(XISHUI, "req-7"),
         data=employment("r-1", employment_type="out_of_province", destination="浙江宁波"),
-        correlation_id="req-7",
     )
     assert spell.open and spell.household_id == "h-1" and spell.area_path == list(XISHUI_PATH)
     assert spell.employment_type is EmploymentType.OUT_OF_PROVINCE and spell.employment_type_label == "省外务工"
@@ -378,7 +379,7 @@ async def test_ending_before_the_start_is_invalid_and_changes_nothing(one_worker
     before = one_worker.repo.snapshot()
     with pytest.raises(InvalidInput) as exc:
         await one_worker.svc.end_employment(
-            principal=XISHUI,
+            ctx=ctx(XISHUI),
             spell_id=sid,
             data=EndEmploymentIn(ended_on=STARTED - timedelta(days=1), reason="合同到期"),
         )
@@ -390,7 +391,7 @@ async def test_ending_in_the_future_is_invalid(one_worker: World) -> None:
     sid = await one_worker.employ("r-1")
     with pytest.raises(InvalidInput) as exc:
         await one_worker.svc.end_employment(
-            principal=XISHUI, spell_id=sid, data=EndEmploymentIn(ended_on=TODAY + timedelta(days=2), reason="合同到期")
+            ctx=ctx(XISHUI), spell_id=sid, data=EndEmploymentIn(ended_on=TODAY + timedelta(days=2), reason="合同到期")
         )
     assert exc.value.field == "ended_on"
 
@@ -399,7 +400,7 @@ async def test_ending_the_last_job_raises_the_alert(one_worker: World) -> None:
     sid = await one_worker.employ("r-1")
     one_worker.uow.clear()
     spell = await one_worker.svc.end_employment(
-        principal=XISHUI, spell_id=sid, data=EndEmploymentIn(ended_on=TODAY, reason="合同到期")
+        ctx=ctx(XISHUI), spell_id=sid, data=EndEmploymentIn(ended_on=TODAY, reason="合同到期")
     )
     assert not spell.open and spell.ended_on == TODAY and spell.end_reason == "合同到期"
     envs = one_worker.uow.published
@@ -415,10 +416,10 @@ async def test_ending_the_last_job_raises_the_alert(one_worker: World) -> None:
 async def test_ending_an_ended_spell_is_a_conflict(one_worker: World) -> None:
     sid = await one_worker.employ("r-1")
     end = EndEmploymentIn(ended_on=TODAY, reason="合同到期")
-    await one_worker.svc.end_employment(principal=XISHUI, spell_id=sid, data=end)
+    await one_worker.svc.end_employment(ctx=ctx(XISHUI), spell_id=sid, data=end)
     one_worker.uow.clear()
     with pytest.raises(Conflict) as exc:
-        await one_worker.svc.end_employment(principal=XISHUI, spell_id=sid, data=end)
+        await one_worker.svc.end_employment(ctx=ctx(XISHUI), spell_id=sid, data=end)
     assert exc.value.field == "spell_id" and exc.value.context == {"state": "ended"}
     assert one_worker.uow.published == [] and one_worker.counts() == (1, 0, True)
 
@@ -428,20 +429,20 @@ async def test_a_spell_elsewhere_does_not_exist(one_worker: World, principal: Pr
     sid = await one_worker.employ("r-1")
     with pytest.raises(NotFound) as exc:
         await one_worker.svc.end_employment(
-            principal=principal, spell_id=sid, data=EndEmploymentIn(ended_on=TODAY, reason="x")
+            ctx=ctx(principal), spell_id=sid, data=EndEmploymentIn(ended_on=TODAY, reason="x")
         )
     assert exc.value.field == "spell_id"
     with pytest.raises(NotFound):
-        await one_worker.svc.get_spell(principal=principal, spell_id=sid)
+        await one_worker.svc.get_spell(ctx=ctx(principal), spell_id=sid)
     with pytest.raises(NotFound):
         await one_worker.svc.end_employment(
-            principal=XISHUI, spell_id="no-such-spell", data=EndEmploymentIn(ended_on=TODAY, reason="x")
+            ctx=ctx(XISHUI), spell_id="no-such-spell", data=EndEmploymentIn(ended_on=TODAY, reason="x")
         )
 
 
 async def test_ending_one_of_two_jobs_raises_no_alert(two_workers: World) -> None:
     await two_workers.svc.end_employment(
-        principal=XISHUI, spell_id=two_workers.spells[0], data=EndEmploymentIn(ended_on=TODAY, reason="辞职")
+        ctx=ctx(XISHUI), spell_id=two_workers.spells[0], data=EndEmploymentIn(ended_on=TODAY, reason="辞职")
     )
     assert types(two_workers.uow.published) == [EmploymentEnded.event_type]
     assert two_workers.counts() == (2, 1, False)
@@ -450,11 +451,11 @@ async def test_ending_one_of_two_jobs_raises_no_alert(two_workers: World) -> Non
 async def test_after_ending_a_spell_a_new_one_may_start(one_worker: World) -> None:
     first = await one_worker.employ("r-1", started_on=STARTED)
     await one_worker.svc.end_employment(
-        principal=XISHUI, spell_id=first, data=EndEmploymentIn(ended_on=STARTED + timedelta(days=10), reason="辞职")
+        ctx=ctx(XISHUI), spell_id=first, data=EndEmploymentIn(ended_on=STARTED + timedelta(days=10), reason="辞职")
     )
     second = await one_worker.employ("r-1", started_on=TODAY)
     assert second != first and one_worker.counts() == (1, 1, False)
-    spells, _ = await one_worker.svc.resident_history(principal=XISHUI, resident_id="r-1")
+    spells, _ = await one_worker.svc.resident_history(ctx=ctx(XISHUI), resident_id="r-1")
     assert [s.id for s in spells] == [first, second] and [s.open for s in spells] == [False, True]
 
 
@@ -562,21 +563,21 @@ def training(rid: str, **changes: Any) -> TrainingIn:
 
 
 async def test_the_first_training_of_a_resident_counts_a_trained_person(one_worker: World) -> None:
-    first = await one_worker.svc.record_training(principal=XISHUI, data=training("r-1"))
-    second = await one_worker.svc.record_training(principal=XISHUI, data=training("r-1", course="家政服务"))
+    first = await one_worker.svc.record_training(ctx=ctx(XISHUI), data=training("r-1"))
+    second = await one_worker.svc.record_training(ctx=ctx(XISHUI), data=training("r-1", course="家政服务"))
     assert first.id != second.id and first.course == "电工上岗培训" and first.area_path == list(XISHUI_PATH)
     done = one_worker.uow.payloads(TrainingCompleted)
     assert [t.first_training for t in done] == [True, False]
     assert [t.training_id for t in done] == [first.id, second.id]
     assert all(e.aggregate_id == "h-1" for e in one_worker.uow.published)
     assert one_worker.resident_doc("r-1")["trained"] is True
-    _, trainings = await one_worker.svc.resident_history(principal=XISHUI, resident_id="r-1")
+    _, trainings = await one_worker.svc.resident_history(ctx=ctx(XISHUI), resident_id="r-1")
     assert [t.course for t in trainings] == ["电工上岗培训", "家政服务"]
 
 
 async def test_a_non_labour_resident_may_be_trained(one_worker: World) -> None:
     await one_worker.resident("r-old", labour=False)
-    await one_worker.svc.record_training(principal=XISHUI, data=training("r-old"))
+    await one_worker.svc.record_training(ctx=ctx(XISHUI), data=training("r-old"))
     assert one_worker.uow.payloads(TrainingCompleted)[0].first_training is True
 
 
@@ -592,10 +593,10 @@ async def test_training_refusals(one_worker: World) -> None:
     ]
     for principal, data, error, expected_field in cases:
         with pytest.raises(error) as exc:
-            await one_worker.svc.record_training(principal=principal, data=data)
+            await one_worker.svc.record_training(ctx=ctx(principal), data=data)
         assert exc.value.field == expected_field
     with pytest.raises(Forbidden):
-        await one_worker.svc.record_training(principal=VIEWER, data=training("r-1"))
+        await one_worker.svc.record_training(ctx=ctx(VIEWER), data=training("r-1"))
     assert one_worker.uow.published == [] and one_worker.repo.data["trainings"] == {}
 
 
@@ -624,7 +625,7 @@ async def test_a_batch_keeps_good_rows_and_reports_each_bad_one(one_worker: Worl
         _row("r-2") | {"surprise": 1},  # an unknown field
         _row("r-2"),
     ]
-    result = await one_worker.svc.employ_batch(principal=XISHUI, rows=rows, correlation_id="bureau-batch-1")
+    result = await one_worker.svc.employ_batch(ctx=ctx(XISHUI, "bureau-batch-1"), rows=rows)
     assert [a.index for a in result.accepted] == [0, 5]
     assert [(r.index, r.field, r.error) for r in result.rejected] == [
         (1, "monthly_wage", "invalid"),
@@ -643,11 +644,11 @@ async def test_a_batch_keeps_good_rows_and_reports_each_bad_one(one_worker: Worl
 async def test_a_batch_over_the_maximum_is_refused_whole(one_worker: World) -> None:
     runs = one_worker.uow.runs
     with pytest.raises(InvalidInput) as exc:
-        await one_worker.svc.employ_batch(principal=XISHUI, rows=[_row("r-1")] * 11)
+        await one_worker.svc.employ_batch(ctx=ctx(XISHUI), rows=[_row("r-1")] * 11)
     assert exc.value.field == "items" and "10" in exc.value.message
     with pytest.raises(InvalidInput) as exc:
         await one_worker.svc.record_trainings_batch(
-            principal=XISHUI, rows=[training("r-1").model_dump(mode="json")] * 11
+            ctx=ctx(XISHUI), rows=[training("r-1").model_dump(mode="json")] * 11
         )
     assert exc.value.field == "items"
     assert one_worker.uow.runs == runs and one_worker.repo.data["spells"] == {}
@@ -660,7 +661,7 @@ async def test_a_training_batch_counts_the_first_training_once(one_worker: World
         {"resident_id": "r-1", "course": "x", "hours": 0, "completed_on": TODAY.isoformat()},  # hours must be > 0
         training("r-ghost").model_dump(mode="json"),
     ]
-    result = await one_worker.svc.record_trainings_batch(principal=XISHUI, rows=rows)
+    result = await one_worker.svc.record_trainings_batch(ctx=ctx(XISHUI), rows=rows)
     assert [a.index for a in result.accepted] == [0, 1]
     assert [(r.index, r.field, r.error) for r in result.rejected] == [
         (2, "hours", "invalid"),
@@ -680,7 +681,7 @@ async def test_a_phone_number_in_the_employer_rejects_that_row_only(one_worker: 
     await one_worker.resident("r-2")
     one_worker.uow.clear()
     rows = [_row("r-1"), _row("r-2", employer="工头电话13912345678")]
-    result = await one_worker.svc.employ_batch(principal=XISHUI, rows=rows)
+    result = await one_worker.svc.employ_batch(ctx=ctx(XISHUI), rows=rows)
     assert [a.index for a in result.accepted] == [0]
     assert [(r.index, r.field) for r in result.rejected] == [(1, "employer")]
 
@@ -692,7 +693,7 @@ async def test_a_phone_number_in_the_end_reason_is_invalid_input(one_worker: Wor
     one_worker.uow.clear()
     with pytest.raises((InvalidInput, ValidationError)) as exc:
         await one_worker.svc.end_employment(
-            principal=XISHUI, spell_id=sid, data=EndEmploymentIn(ended_on=TODAY, reason="回家了,有事打13912345678")
+            ctx=ctx(XISHUI), spell_id=sid, data=EndEmploymentIn(ended_on=TODAY, reason="回家了,有事打13912345678")
         )
     assert "reason" in str(exc.value) or getattr(exc.value, "field", None) == "reason"
     assert one_worker.repo.data["spells"][sid]["open"] is True and one_worker.uow.published == []
@@ -708,26 +709,26 @@ async def test_household_employment_and_the_zero_list(one_worker: World) -> None
     await one_worker.household("h-rh", path=RENHUAI_PATH)
     await one_worker.resident("r-rh", hid="h-rh", path=RENHUAI_PATH)
 
-    h1 = await one_worker.svc.household_employment(principal=XISHUI, household_id="h-1")
+    h1 = await one_worker.svc.household_employment(ctx=ctx(XISHUI), household_id="h-1")
     assert (h1.labour_count, h1.employed_count, h1.zero_employment) == (1, 0, True)
     assert h1.zero_since is not None
-    zero = await one_worker.svc.zero_employment_households(principal=XISHUI, area="520330", limit=10)
+    zero = await one_worker.svc.zero_employment_households(ctx=ctx(XISHUI), area="520330", limit=10)
     assert [h.household_id for h in zero] == ["h-1"]
     city = _principal(Role.CITY_OFFICER, "520300")
-    zero = await one_worker.svc.zero_employment_households(principal=city, area="520300", limit=10)
+    zero = await one_worker.svc.zero_employment_households(ctx=ctx(city), area="520300", limit=10)
     assert {h.household_id for h in zero} == {"h-1", "h-rh"}
     # a city officer drills into a county of their city; a county officer never into another
-    zero = await one_worker.svc.zero_employment_households(principal=city, area="520330", limit=10)
+    zero = await one_worker.svc.zero_employment_households(ctx=ctx(city), area="520330", limit=10)
     assert [h.household_id for h in zero] == ["h-1"]
     with pytest.raises(Forbidden):
-        await one_worker.svc.zero_employment_households(principal=XISHUI, area="520382", limit=10)
+        await one_worker.svc.zero_employment_households(ctx=ctx(XISHUI), area="520382", limit=10)
     with pytest.raises(InvalidInput):
-        await one_worker.svc.zero_employment_households(principal=city, area="5203", limit=10)
+        await one_worker.svc.zero_employment_households(ctx=ctx(city), area="5203", limit=10)
     with pytest.raises(Forbidden) as exc:
-        await one_worker.svc.zero_employment_households(principal=XISHUI, area="520382", limit=10)
+        await one_worker.svc.zero_employment_households(ctx=ctx(XISHUI), area="520382", limit=10)
     assert exc.value.field == "area"
     with pytest.raises(NotFound):
-        await one_worker.svc.household_employment(principal=RENHUAI, household_id="h-1")
+        await one_worker.svc.household_employment(ctx=ctx(RENHUAI), household_id="h-1")
     with pytest.raises(NotFound):
-        await one_worker.svc.roster_resident(principal=RENHUAI, resident_id="r-1")
-    assert (await one_worker.svc.roster_resident(principal=XISHUI, resident_id="r-1")).labour_capacity is True
+        await one_worker.svc.roster_resident(ctx=ctx(RENHUAI), resident_id="r-1")
+    assert (await one_worker.svc.roster_resident(ctx=ctx(XISHUI), resident_id="r-1")).labour_capacity is True

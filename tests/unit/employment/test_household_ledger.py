@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from employment_service.models import HouseholdLedger
+from employment_service.domain import HouseholdLedger
 from relocation_shared.events.employment import HouseholdZeroEmploymentCleared, HouseholdZeroEmploymentRaised
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
