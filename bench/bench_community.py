@@ -30,10 +30,15 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from common import ROOT, percentile, stack_env, start_service
 
+from governance_service.community import ensure_indexes
 from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
-from governance_service.models import Actor, DeadlinePolicy, RequestCase
-from governance_service.repository import CommunityRepository, ensure_indexes
-from governance_service.service import DeadlineScheduler
+from governance_service.disputes.repository import MongoDisputesStore
+from governance_service.requests import repository as requests_repository
+from governance_service.requests.deadlines import DeadlinePolicy
+from governance_service.requests.domain import RequestCase
+from governance_service.requests.repository import MongoRequestsStore
+from governance_service.requests.scheduler import DeadlineScheduler
+from governance_service.staff.domain import Actor
 from relocation_shared.auth import mint_token
 from relocation_shared.clock import system_clock
 from relocation_shared.events.community import RequestCategory, RequestSource, Urgency
@@ -239,7 +244,7 @@ async def scan_cost(env: dict[str, str], n_open: int, due_share: float) -> None:
                 now=t0 + timedelta(seconds=i % 3600),
                 policy=policy,
             )
-            batch.append(case.to_doc())
+            batch.append(requests_repository.to_doc(case))
             if len(batch) == 5000:
                 await db.requests.insert_many(batch, ordered=False)
                 batch = []
@@ -250,7 +255,8 @@ async def scan_cost(env: dict[str, str], n_open: int, due_share: float) -> None:
 
         scheduler = DeadlineScheduler(
             uow=UnitOfWork(client, db, producer="governance"),
-            repo=CommunityRepository(db),
+            requests=MongoRequestsStore(db),
+            disputes=MongoDisputesStore(db),
             policy=policy,
             clock=system_clock,
         )

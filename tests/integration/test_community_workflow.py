@@ -15,24 +15,22 @@ from typing import Any
 
 import pytest
 
+from governance_service import community
+from governance_service.community import CommunityServices
 from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
-from governance_service.models import (
-    AwardIn,
-    DeadlinePolicy,
-    DispatchIn,
-    DisputeIn,
-    RedeemIn,
-    RequestIn,
-    ResidentRequest,
-    StaffIn,
-)
-from governance_service.repository import CommunityRepository, ensure_indexes
-from governance_service.service import CommunityServices
+from governance_service.disputes.models import DisputeIn
+from governance_service.points.models import AwardIn, RedeemIn
+from governance_service.registry import repository as registry_repository
+from governance_service.registry.repository import MongoRegistryStore
+from governance_service.requests.deadlines import DeadlinePolicy
+from governance_service.requests.models import DispatchIn, RequestIn, ResidentRequest
+from governance_service.staff.models import StaffIn
 from relocation_shared.auth import Principal, Role
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput
 from relocation_shared.events import CATALOG
 from relocation_shared.mongo import make_client
 from relocation_shared.outbox import OUTBOX, UnitOfWork, ensure_outbox_indexes
+from tests.context import ctx
 from tests.integration.kafka_helpers import wait_for
 
 pytestmark = [pytest.mark.integration]
@@ -74,7 +72,8 @@ async def db(mongo_client: Any) -> AsyncIterator[Any]:
     name = f"it_comm_{uuid.uuid4().hex[:10]}"
     database = mongo_client[name]
     await ensure_outbox_indexes(database)
-    await ensure_indexes(database)
+    await registry_repository.ensure_indexes(database)
+    await community.ensure_indexes(database)
     paths: dict[str, list[str]] = {}
     docs = []
     for code, level, parent in AREAS:
@@ -90,7 +89,8 @@ def build(client: Any, db_name: str, clock: Clock, *, concurrency: int = 8) -> C
     db = client[db_name]
     return CommunityServices.build(
         uow=UnitOfWork(client, db, producer="governance", clock=clock),
-        repo=CommunityRepository(db),
+        repo=MongoRegistryStore(db),
+        db=db,
         policy=DeadlinePolicy(DEFAULT_REQUEST_DEADLINE_HOURS),
         pii_key=b"test-key",
         clock=clock,
@@ -111,10 +111,10 @@ async def outbox_types(db: Any) -> dict[str, Counter[str]]:
 async def staffed(svc: CommunityServices) -> str:
     """A grid worker assigned to grid 1 by the community cadre; returns the staff id."""
     staff = await svc.staff.assign(
-        principal=CADRE, data=StaffIn(subject=WORKER.subject, name=WORKER.name, role="grid_worker", area_code=G1)
+        ctx=ctx(CADRE), data=StaffIn(subject=WORKER.subject, name=WORKER.name, role="grid_worker", area_code=G1)
     )
     await svc.staff.assign(
-        principal=CADRE, data=StaffIn(subject=OTHER.subject, name=OTHER.name, role="grid_worker", area_code=G2)
+        ctx=ctx(CADRE), data=StaffIn(subject=OTHER.subject, name=OTHER.name, role="grid_worker", area_code=G2)
     )
     return staff.id
 
@@ -131,7 +131,7 @@ async def test_scheduler_two_instances_a_cancelled_scan_and_a_restart_escalate_e
     ids = []
     for i in range(n):
         r = await first.requests.submit(
-            principal=CADRE,
+            ctx=ctx(CADRE),
             data=RequestIn(category="other", description=f"诉求 {i}", building_code=B1, urgency="urgent"),
         )
         ids.append(r.id)
@@ -198,7 +198,7 @@ async def test_scheduler_marks_an_overdue_dispute_once(mongo_client: Any, db: An
     clock = Clock(T0)
     svc = build(mongo_client, db.name, clock)
     d = await svc.disputes.register(
-        principal=CADRE,
+        ctx=ctx(CADRE),
         data=DisputeIn(
             kind="neighbourhood",
             summary="楼上漏水引发邻里纠纷",
@@ -215,7 +215,7 @@ async def test_scheduler_marks_an_overdue_dispute_once(mongo_client: Any, db: An
     results = await asyncio.gather(svc.scheduler.scan(now=due), svc.scheduler.scan(now=due))
     assert sum(r.disputes_changed for r in results) == 1
     assert (await outbox_types(db))[d.id]["governance.dispute_overdue"] == 1
-    assert (await svc.disputes.get(principal=CADRE, dispute_id=d.id)).overdue
+    assert (await svc.disputes.get(ctx=ctx(CADRE), dispute_id=d.id)).overdue
 
 
 # --- concurrent accepts ------------------------------------------------------------------------------
@@ -226,27 +226,27 @@ async def test_concurrent_accepts_exactly_one_wins(mongo_client: Any, mongo_uri:
     svc = build(mongo_client, db.name, clock)
     staff_id = await staffed(svc)
     req = await svc.requests.submit(
-        principal=CADRE, data=RequestIn(category="housing", description="卫生间漏水", building_code=B1)
+        ctx=ctx(CADRE), data=RequestIn(category="housing", description="卫生间漏水", building_code=B1)
     )
     # the worker of the other grid cannot be dispatched to, nor act on it
     with pytest.raises(InvalidInput) as bad:
         await svc.requests.dispatch(
-            principal=CADRE,
+            ctx=ctx(CADRE),
             request_id=req.id,
             data=DispatchIn(
-                staff_id=(await svc.staff.list(principal=CADRE, area=G2, role=None, active_only=True, limit=5))[0].id
+                staff_id=(await svc.staff.list(ctx=ctx(CADRE), area=G2, role=None, active_only=True, limit=5))[0].id
             ),
         )
     assert bad.value.field == "staff_id"
-    await svc.requests.dispatch(principal=CADRE, request_id=req.id, data=DispatchIn(staff_id=staff_id))
+    await svc.requests.dispatch(ctx=ctx(CADRE), request_id=req.id, data=DispatchIn(staff_id=staff_id))
     with pytest.raises(Forbidden):
-        await svc.requests.accept(principal=OTHER, request_id=req.id)
+        await svc.requests.accept(ctx=ctx(OTHER), request_id=req.id)
 
     other_client = make_client(mongo_uri, app_name="it-accept-2")
     try:
         other_instance = build(other_client, db.name, clock)
         attempts = [
-            (svc if i % 2 else other_instance).requests.accept(principal=WORKER, request_id=req.id) for i in range(10)
+            (svc if i % 2 else other_instance).requests.accept(ctx=ctx(WORKER), request_id=req.id) for i in range(10)
         ]
         results = await asyncio.gather(*attempts, return_exceptions=True)
     finally:
@@ -278,14 +278,14 @@ async def test_concurrent_redemptions_never_overspend(mongo_client: Any, mongo_u
         }
     )
     await svc.points.award(
-        principal=CADRE, data=AwardIn(household_id=hid, category="volunteer", points=100, reason="参加志愿服务")
+        ctx=ctx(CADRE), data=AwardIn(household_id=hid, category="volunteer", points=100, reason="参加志愿服务")
     )
     other_client = make_client(mongo_uri, app_name="it-redeem-2")
     try:
         other_instance = build(other_client, db.name, clock)
         attempts = [
             (svc if i % 2 else other_instance).points.redeem(
-                principal=CADRE, data=RedeemIn(household_id=hid, goods="大米一袋", points=30)
+                ctx=ctx(CADRE), data=RedeemIn(household_id=hid, goods="大米一袋", points=30)
             )
             for i in range(10)
         ]
@@ -298,17 +298,17 @@ async def test_concurrent_redemptions_never_overspend(mongo_client: Any, mongo_u
 
         # the same redemption sent five times at once (a retried request): one entry, one debit
         await svc.points.award(
-            principal=CADRE, data=AwardIn(household_id=hid, category="hygiene", points=50, reason="环境卫生评比")
+            ctx=ctx(CADRE), data=AwardIn(household_id=hid, category="hygiene", points=50, reason="环境卫生评比")
         )
         same = RedeemIn(household_id=hid, goods="洗衣粉", points=20, request_key="till-7-0001")
         replays = await asyncio.gather(
-            *((svc if i % 2 else other_instance).points.redeem(principal=CADRE, data=same) for i in range(5))
+            *((svc if i % 2 else other_instance).points.redeem(ctx=ctx(CADRE), data=same) for i in range(5))
         )
         assert len({r.id for r in replays}) == 1
     finally:
         await other_client.close()
 
-    account = await svc.points.account(principal=CADRE, household_id=hid)
+    account = await svc.points.account(ctx=ctx(CADRE), household_id=hid)
     assert account.balance == 100 - 90 + 50 - 20 == 40
     assert (account.awarded_total, account.redeemed_total) == (150, 110)
     assert sum(e.points for e in account.entries) == account.balance  # the ledger adds up
@@ -316,7 +316,7 @@ async def test_concurrent_redemptions_never_overspend(mongo_client: Any, mongo_u
     assert (await outbox_types(db))[hid]["governance.points_redeemed"] == 4
     # beyond the balance: refused, nothing written
     with pytest.raises(Conflict) as err:
-        await svc.points.redeem(principal=CADRE, data=RedeemIn(household_id=hid, goods="电饭锅", points=41))
+        await svc.points.redeem(ctx=ctx(CADRE), data=RedeemIn(household_id=hid, goods="电饭锅", points=41))
     assert err.value.context["balance"] == 40
-    assert (await svc.points.account(principal=CADRE, household_id=hid)).balance == 40
+    assert (await svc.points.account(ctx=ctx(CADRE), household_id=hid)).balance == 40
     assert await db.points_ledger.count_documents({"household_id": hid}) == 6

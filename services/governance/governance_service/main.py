@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from governance_service.api import router
+from governance_service import community
 from governance_service.config import Settings
-from governance_service.models import DeadlinePolicy
-from governance_service.repository import CommunityRepository, GovernanceRepository, ensure_indexes
-from governance_service.service import CommunityServices, GovernanceService
+from governance_service.registry import api as registry_api
+from governance_service.wiring import build, ensure_indexes
 from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app, serve
+
+ROUTERS: list[APIRouter] = [registry_api.router, *community.ROUTERS]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
@@ -23,36 +24,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, clock=clock)
-        service = GovernanceService(
-            uow=runtime.uow,
-            repo=GovernanceRepository(runtime.db),
-            pii_key=settings.pii_hash_key.get_secret_value().encode(),
-            clock=runtime.clock,
-            batch_max=settings.batch_max_items,
-        )
-        community = CommunityServices.build(
-            uow=runtime.uow,
-            repo=CommunityRepository(runtime.db),
-            policy=DeadlinePolicy(settings.request_deadline_hours),
-            pii_key=settings.pii_hash_key.get_secret_value().encode(),
-            dispute_deadline_days=settings.dispute_deadline_days,
-            clock=runtime.clock,
-            scan_interval_seconds=settings.deadline_scan_seconds,
-            scan_batch=settings.deadline_scan_batch,
-            scan_concurrency=settings.deadline_scan_concurrency,
-            ledger_page=settings.points_ledger_page,
-        )
+        wiring = build(runtime, settings)
         await runtime.start(indexes=ensure_indexes)
-        await service.load_areas(path=settings.areas_file)
+        await wiring.registry.load_areas(path=settings.areas_file)
         # deadlines are data: whatever fell due while no instance ran is handled by the first scan
-        community.scheduler.start()
+        wiring.community.scheduler.start()
         app.state.runtime = runtime
-        app.state.service = service
-        app.state.community = community
+        app.state.service = wiring.registry
+        app.state.community = wiring.community
         try:
             yield
         finally:
-            await community.scheduler.stop()
+            await wiring.community.scheduler.stop()
             await runtime.stop()
 
     app = base_app(
@@ -63,7 +46,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         "所有接口需 Bearer 身份令牌,数据按管辖区域隔离。",
         lifespan=lifespan,
     )
-    app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

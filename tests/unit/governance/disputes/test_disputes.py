@@ -1,5 +1,5 @@
-"""Dispute mediation (矛盾纠纷调解) as a state machine with a deadline; the small rules of staffing,
-points and roles the community work relies on. No I/O."""
+"""Dispute mediation (矛盾纠纷调解) as a state machine with a deadline, and the Beijing business
+days its sessions are held on. No I/O."""
 
 from __future__ import annotations
 
@@ -8,21 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from governance_service.models import (
-    STAFF_ROLE_LEVEL,
-    Actor,
-    DisputeCase,
-    DisputeIn,
-    DisputeState,
-    RedeemIn,
-    SessionIn,
-    StaffRole,
-    points_entry_id,
-    staff_id_for,
-)
-from governance_service.service import actor_of
-from relocation_shared.areas import Level
-from relocation_shared.auth import ROLE_ACTIONS, Action, Principal, Role
+from governance_service.disputes.domain import DisputeCase, DisputeState
+from governance_service.disputes.models import DisputeIn, SessionIn
+from governance_service.disputes.repository import from_doc, to_doc
+from governance_service.staff.domain import Actor
 from relocation_shared.clock import business_day
 from relocation_shared.errors import Conflict, InvalidInput
 from relocation_shared.events import CATALOG
@@ -63,7 +52,7 @@ def test_each_outcome_concludes_once(outcome: DisputeOutcome) -> None:
     assert e.successful is (outcome is DisputeOutcome.MEDIATED_SUCCESSFULLY)
     assert (e.sessions, e.days_to_outcome, e.on_time) == (1, 5, True)
     CATALOG.envelope(e, producer="t", area_path=PATH, aggregate_id=d.id, occurred_at=NOW)
-    before = d.to_doc()
+    before = to_doc(d)
     for attempt in (
         lambda: d.add_session(held_at=T0, note="x", by=CADRE, now=T0 + timedelta(days=6)),
         lambda: d.conclude(outcome=outcome, referred_to=referred_to, note=None, by=CADRE, now=T0 + timedelta(days=6)),
@@ -71,7 +60,7 @@ def test_each_outcome_concludes_once(outcome: DisputeOutcome) -> None:
         with pytest.raises(Conflict) as err:
             attempt()
         assert err.value.context["state"] == "concluded" and "已结案" in err.value.message
-    assert d.to_doc() == before
+    assert to_doc(d) == before
 
 
 def test_outcome_rules() -> None:
@@ -105,7 +94,7 @@ def test_deadline_is_overdue_once_and_a_late_outcome_is_not_on_time() -> None:
         outcome=DisputeOutcome.MEDIATED_SUCCESSFULLY, referred_to=None, note=None, by=CADRE, now=T0 + timedelta(days=32)
     )
     assert d.events[-1].on_time is False
-    assert DisputeCase.from_doc(d.to_doc()).to_doc() == d.to_doc()
+    assert to_doc(from_doc(to_doc(d))) == to_doc(d)
 
 
 def test_dispute_input_keeps_no_raw_identity() -> None:
@@ -126,32 +115,6 @@ def test_dispute_input_keeps_no_raw_identity() -> None:
             parties=[{"name": "张三"}],
             mediator_name="调解员",
         )
-
-
-def test_staff_and_points_ids_are_stable() -> None:
-    assert staff_id_for(StaffRole.GRID_WORKER, "g", "u") == staff_id_for("grid_worker", "g", "u")
-    assert staff_id_for(StaffRole.GRID_WORKER, "g", "u") != staff_id_for(StaffRole.GRID_WORKER, "g", "v")
-    assert points_entry_id("h", None) is None
-    assert points_entry_id("h", "k") == points_entry_id("h", "k") != points_entry_id("h2", "k")
-    assert STAFF_ROLE_LEVEL[StaffRole.GRID_WORKER] is Level.GRID
-    assert STAFF_ROLE_LEVEL[StaffRole.BUILDING_HEAD] is Level.BUILDING
-    with pytest.raises(ValidationError):
-        RedeemIn(household_id="h", goods="米", points=0)
-
-
-def test_roles_for_community_work_extend_and_keep_the_registry_ones() -> None:
-    assert Action.REGISTRY_WRITE in ROLE_ACTIONS[Role.GRID_WORKER]  # unchanged
-    assert Action.REQUEST_HANDLE in ROLE_ACTIONS[Role.GRID_WORKER]
-    assert Action.REQUEST_DISPATCH in ROLE_ACTIONS[Role.COMMUNITY_CADRE]
-    assert Action.REQUEST_HANDLE not in ROLE_ACTIONS[Role.COMMUNITY_CADRE]
-    assert Action.REQUEST_RATE in ROLE_ACTIONS[Role.PARTY_SECRETARY]
-    assert ROLE_ACTIONS[Role.COMMISSION_VIEWER] == frozenset({Action.READ})
-    assert Action.REGISTRY_WRITE not in ROLE_ACTIONS[Role.BUILDING_HEAD]
-    both = Principal(
-        subject="u", roles=frozenset({Role.COMMUNITY_CADRE, Role.GRID_WORKER}), areas=frozenset({"520330"})
-    )
-    assert actor_of(both, Action.REQUEST_HANDLE).role == "grid_worker"
-    assert actor_of(both, Action.REQUEST_DISPATCH).role == "community_cadre"
 
 
 def test_business_days_are_beijing_days() -> None:

@@ -10,16 +10,12 @@ from typing import Any
 import pytest
 
 from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
-from governance_service.models import (
-    LEGAL_FROM,
-    TARGET,
-    Actor,
-    Assignee,
-    Command,
-    DeadlinePolicy,
-    RequestCase,
-    next_level,
-)
+from governance_service.requests.deadlines import DeadlinePolicy, next_level
+from governance_service.requests.domain import RequestCase
+from governance_service.requests.repository import from_doc, to_doc
+from governance_service.requests.transitions import LEGAL_FROM, TARGET, Command
+from governance_service.requests.values import Assignee
+from governance_service.staff.domain import Actor
 from relocation_shared.errors import Conflict, Forbidden
 from relocation_shared.events import CATALOG
 from relocation_shared.events.community import (
@@ -113,7 +109,7 @@ def apply(c: RequestCase, cmd: Command, now: datetime, *, by: Actor | None = Non
 
 
 def snapshot(c: RequestCase) -> dict[str, Any]:
-    return c.to_doc()
+    return to_doc(c)
 
 
 # --- every command from every state ----------------------------------------------------------------
@@ -378,8 +374,8 @@ def test_deadline_policy_by_category_and_urgency() -> None:
 
 def test_document_round_trip() -> None:
     c = case_in(RequestState.REOPENED, whistled=True)
-    doc = c.to_doc()
-    assert RequestCase.from_doc(doc).to_doc() == doc
+    doc = to_doc(c)
+    assert to_doc(from_doc(doc)) == doc
     assert doc["next_deadline_at"] == c.next_deadline_at
-    closed = case_in(RequestState.CLOSED).to_doc()
+    closed = to_doc(case_in(RequestState.CLOSED))
     assert "next_deadline_at" not in closed  # the sparse deadline index skips it

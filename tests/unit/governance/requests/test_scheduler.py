@@ -8,10 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
-from governance_service.models import Actor, DeadlinePolicy, DisputeCase, RequestCase
-from governance_service.service import DeadlineScheduler
+from governance_service.disputes import repository as disputes_repo
+from governance_service.disputes.domain import DisputeCase
+from governance_service.requests import repository as requests_repo
+from governance_service.requests.deadlines import DeadlinePolicy
+from governance_service.requests.domain import RequestCase
+from governance_service.requests.scheduler import DeadlineScheduler
+from governance_service.staff.domain import Actor
 from relocation_shared.events.community import DisputeKind, RequestCategory, RequestSource, RequestState, Urgency
-from tests.fakes.community import FakeCommunityRepository
+from tests.fakes.community import FakeDisputesStore, FakeRequestsStore
 from tests.fakes.uow import FakeUnitOfWork
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
@@ -20,7 +25,7 @@ BY = Actor(subject="cadre", name="李社区", role="community_cadre")
 PATH = ["520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01"]
 
 
-def seed(repo: FakeCommunityRepository, n: int, *, urgency: Urgency = Urgency.URGENT) -> list[str]:
+def seed(repo: FakeRequestsStore, n: int, *, urgency: Urgency = Urgency.URGENT) -> list[str]:
     ids = []
     for i in range(n):
         case = RequestCase.submit(
@@ -35,20 +40,20 @@ def seed(repo: FakeCommunityRepository, n: int, *, urgency: Urgency = Urgency.UR
             now=T0,
             policy=POLICY,
         )
-        repo.requests[case.id] = case.to_doc()
+        repo.docs[case.id] = requests_repo.to_doc(case)
         ids.append(case.id)
     return ids
 
 
-def scheduler(**kw: Any) -> tuple[DeadlineScheduler, FakeCommunityRepository, FakeUnitOfWork]:
-    repo = FakeCommunityRepository()
-    uow = FakeUnitOfWork([repo])
-    s = DeadlineScheduler(uow=uow, repo=repo, policy=POLICY, clock=uow.clock, **kw)
-    return s, repo, uow
+def scheduler(**kw: Any) -> tuple[DeadlineScheduler, FakeRequestsStore, FakeDisputesStore, FakeUnitOfWork]:
+    requests, disputes = FakeRequestsStore(), FakeDisputesStore()
+    uow = FakeUnitOfWork([requests, disputes])
+    s = DeadlineScheduler(uow=uow, requests=requests, disputes=disputes, policy=POLICY, clock=uow.clock, **kw)
+    return s, requests, disputes, uow
 
 
 async def test_due_requests_are_escalated_once_across_batches() -> None:
-    s, repo, uow = scheduler(batch=3, concurrency=2)
+    s, repo, _, uow = scheduler(batch=3, concurrency=2)
     ids = seed(repo, 10)
     assert (await s.scan(now=T0 + timedelta(hours=3))).requests_due == 0
     result = await s.scan(now=T0 + timedelta(hours=4))
@@ -57,36 +62,36 @@ async def test_due_requests_are_escalated_once_across_batches() -> None:
     assert (await s.scan(now=T0 + timedelta(hours=4))).requests_changed == 0
     for rid in ids:
         assert uow.types(rid) == ["governance.request_overdue", "governance.request_escalated"]
-        assert repo.requests[rid]["level"] == "grid" and repo.requests[rid]["version"] == 2
+        assert repo.docs[rid]["level"] == "grid" and repo.docs[rid]["version"] == 2
 
 
 async def test_a_request_moved_by_someone_else_is_left_alone() -> None:
-    s, repo, uow = scheduler()
+    s, repo, _, uow = scheduler()
     (rid,) = seed(repo, 1)
 
     def dispatched_meanwhile(request_id: str) -> None:
         # the community dispatched it between the scan's query and its transaction
-        doc = repo.requests[request_id]
-        case = RequestCase.from_doc(doc)
+        doc = repo.docs[request_id]
+        case = requests_repo.from_doc(doc)
         case.state = RequestState.DISPATCHED
         case.step_deadline_at = T0 + timedelta(hours=8)
         case.version += 1
-        repo.requests[request_id] = case.to_doc()
+        repo.docs[request_id] = requests_repo.to_doc(case)
         repo.on_read = None
 
     repo.on_read = dispatched_meanwhile
     result = await s.scan(now=T0 + timedelta(hours=4))
     assert result.requests_due == 1 and result.requests_changed == 0
-    assert uow.types(rid) == [] and repo.requests[rid]["level"] == "building"
+    assert uow.types(rid) == [] and repo.docs[rid]["level"] == "building"
 
 
 async def test_a_failing_record_does_not_stop_the_others_and_is_tried_again() -> None:
-    s, repo, uow = scheduler(batch=2)
+    s, repo, _, uow = scheduler(batch=2)
     ids = seed(repo, 5)
     repo.broken.add(ids[2])
     result = await s.scan(now=T0 + timedelta(hours=4))
     assert (result.requests_changed, result.failed) == (4, 1)
-    assert uow.types(ids[2]) == [] and repo.requests[ids[2]]["version"] == 1
+    assert uow.types(ids[2]) == [] and repo.docs[ids[2]]["version"] == 1
     repo.broken.clear()
     again = await s.scan(now=T0 + timedelta(hours=4))
     assert (again.requests_changed, again.failed) == (1, 0)
@@ -94,7 +99,7 @@ async def test_a_failing_record_does_not_stop_the_others_and_is_tried_again() ->
 
 
 async def test_disputes_past_their_deadline_are_overdue_once() -> None:
-    s, repo, uow = scheduler()
+    s, _, repo, uow = scheduler()
     d = DisputeCase.register(
         dispute_id="d1",
         kind=DisputeKind.LABOUR,
@@ -109,7 +114,7 @@ async def test_disputes_past_their_deadline_are_overdue_once() -> None:
         now=T0,
         due_at=T0 + timedelta(days=30),
     )
-    repo.disputes[d.id] = d.to_doc()
+    repo.docs[d.id] = disputes_repo.to_doc(d)
     assert (await s.scan(now=T0 + timedelta(days=29))).disputes_due == 0
     assert (await s.scan(now=T0 + timedelta(days=30))).disputes_changed == 1
     assert (await s.scan(now=T0 + timedelta(days=31))).disputes_changed == 0

@@ -1,0 +1,53 @@
+"""Request and response bodies of the party organisations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from governance_service.party.domain import PartyOrganisation
+from governance_service.staff.models import AREA_CODE
+from relocation_shared.batch import Input
+from relocation_shared.events.community import PARTY_ORG_KIND_LABELS, PartyOrgKind
+from relocation_shared.pii import FreeText
+
+
+class PartyOrgIn(Input):
+    name: FreeText = Field(min_length=1, max_length=60)
+    kind: PartyOrgKind = Field(description="general_branch 党总支 / branch 党支部 / group 党小组")
+    community_code: str = Field(pattern=AREA_CODE)
+    area_code: str | None = Field(None, pattern=AREA_CODE, description="设在社区、网格或楼栋;默认社区")
+    parent_id: str | None = Field(None, max_length=64, description="上级党组织(党小组必填)")
+    secretary_name: FreeText | None = Field(None, min_length=1, max_length=50)
+    members: int = Field(0, ge=0, le=100_000, description="党员人数")
+
+
+class PartyOrg(BaseModel):
+    id: str
+    name: str
+    kind: PartyOrgKind
+    kind_label: str
+    community_code: str
+    area_code: str
+    area_path: list[str]
+    parent_id: str | None
+    secretary_name: str | None
+    members: int
+    registered_at: datetime
+
+    @classmethod
+    def of(cls, o: PartyOrganisation) -> PartyOrg:
+        return cls(
+            id=o.id,
+            name=o.name,
+            kind=o.kind,
+            kind_label=PARTY_ORG_KIND_LABELS[o.kind],
+            community_code=o.community_code,
+            area_code=o.area_code,
+            area_path=o.area_path,
+            parent_id=o.parent_id,
+            secretary_name=o.secretary_name,
+            members=o.members,
+            registered_at=o.registered_at,
+        )

@@ -1,0 +1,152 @@
+"""Use cases of the points supermarket (积分超市): awarded by a cadre for a civic act, redeemed
+for goods. Two concurrent redemptions cannot spend the same points (the repository's guarded
+debit); every award and redemption is a ledger entry; a `request_key` makes a retried call
+change nothing."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from governance_service.points.domain import EntryKind, LedgerEntry, check_replay, points_entry_id, refuse_redemption
+from governance_service.points.models import AwardIn, PointsAccount, PointsEntry, RedeemIn
+from governance_service.points.repository import PointsStore
+from governance_service.registry.repository import RegistryStore
+from governance_service.staff.domain import Actor, actor_of
+from relocation_shared.auth import Action, Principal
+from relocation_shared.clock import Clock, business_day
+from relocation_shared.context import Context
+from relocation_shared.errors import NotFound
+from relocation_shared.events.community import PointsAwarded, PointsRedeemed
+from relocation_shared.ids import new_id
+from relocation_shared.mongo import Doc
+from relocation_shared.outbox import Tx, UnitOfWork
+
+
+class PointsService:
+    def __init__(
+        self, *, uow: UnitOfWork, points: PointsStore, registry: RegistryStore, ledger_page: int = 100, clock: Clock
+    ) -> None:
+        self.uow = uow
+        self.points = points
+        self.registry = registry
+        self.ledger_page = ledger_page
+        self.clock = clock
+
+    async def _household(self, principal: Principal, household_id: str, tx: Tx) -> Doc:
+        household = await self.registry.get_household(household_id, tx.session)
+        if household is None:
+            raise NotFound("该户不存在", field="household_id")
+        principal.require_area(household["area_path"], field="household_id")
+        return household
+
+    async def _begin(
+        self, principal: Principal, household_id: str, request_key: str | None, kind: EntryKind, tx: Tx
+    ) -> tuple[Doc, str | None, LedgerEntry | None]:
+        """The household (in the principal's areas), the entry id a request key gives, and the
+        entry a retried call already made."""
+        household = await self._household(principal, household_id, tx)
+        keyed = points_entry_id(household_id, request_key)
+        replay = check_replay(await self.points.get_entry(keyed, tx.session) if keyed else None, kind)
+        return household, keyed, replay
+
+    async def _book(self, tx: Tx, entry: LedgerEntry, event: PointsAwarded | PointsRedeemed) -> LedgerEntry:
+        """The ledger entry and its event, in the same transaction."""
+        await self.points.insert_entry(entry, tx.session)
+        tx.record(event, area_path=entry.area_path, aggregate_id=entry.household_id)
+        return entry
+
+    async def award(self, *, ctx: Context, data: AwardIn) -> PointsEntry:
+        ctx.principal.require(Action.POINTS_WRITE)
+        actor = actor_of(ctx.principal, Action.POINTS_WRITE)
+        entry = await self.uow.run(partial(self._award, ctx.principal, actor, data), correlation_id=ctx.correlation_id)
+        return PointsEntry.of(entry)
+
+    async def _award(self, principal: Principal, actor: Actor, data: AwardIn, tx: Tx) -> LedgerEntry:
+        household, keyed, replay = await self._begin(principal, data.household_id, data.request_key, "award", tx)
+        if replay is not None:
+            return replay
+        account = await self.points.credit(
+            data.household_id, data.points, area_path=household["area_path"], session=tx.session
+        )
+        entry = LedgerEntry(
+            id=keyed or new_id(),
+            household_id=data.household_id,
+            kind="award",
+            points=data.points,
+            balance_after=account.balance,
+            category=data.category,
+            reason=data.reason,
+            on=business_day(tx.now),
+            by=actor,
+            at=tx.now,
+            area_path=list(household["area_path"]),
+        )
+        return await self._book(
+            tx,
+            entry,
+            PointsAwarded(
+                household_id=entry.household_id,
+                entry_id=entry.id,
+                category=data.category,
+                points=data.points,
+                balance_after=account.balance,
+                awarded_on=entry.on,
+            ),
+        )
+
+    async def redeem(self, *, ctx: Context, data: RedeemIn) -> PointsEntry:
+        ctx.principal.require(Action.POINTS_WRITE)
+        actor = actor_of(ctx.principal, Action.POINTS_WRITE)
+        entry = await self.uow.run(partial(self._redeem, ctx.principal, actor, data), correlation_id=ctx.correlation_id)
+        return PointsEntry.of(entry)
+
+    async def _redeem(self, principal: Principal, actor: Actor, data: RedeemIn, tx: Tx) -> LedgerEntry:
+        household, keyed, replay = await self._begin(principal, data.household_id, data.request_key, "redeem", tx)
+        if replay is not None:
+            return replay
+        account = await self.points.debit(data.household_id, data.points, tx.session)
+        if account is None:
+            current = await self.points.balance(data.household_id, tx.session)
+            raise refuse_redemption(current.balance if current else 0, data.points)
+        entry = LedgerEntry(
+            id=keyed or new_id(),
+            household_id=data.household_id,
+            kind="redeem",
+            points=-data.points,
+            balance_after=account.balance,
+            goods=data.goods,
+            quantity=data.quantity,
+            on=business_day(tx.now),
+            by=actor,
+            at=tx.now,
+            area_path=list(household["area_path"]),
+        )
+        return await self._book(
+            tx,
+            entry,
+            PointsRedeemed(
+                household_id=entry.household_id,
+                entry_id=entry.id,
+                goods=data.goods,
+                quantity=data.quantity,
+                points=data.points,
+                balance_after=account.balance,
+                redeemed_on=entry.on,
+            ),
+        )
+
+    async def account(self, *, ctx: Context, household_id: str) -> PointsAccount:
+        household = await self.registry.get_household(household_id)
+        if household is None:
+            raise NotFound("该户不存在", field="household_id")
+        ctx.principal.require_visible(household["area_path"], "该户")
+        balance = await self.points.balance(household_id)
+        entries = await self.points.entries(household_id, limit=self.ledger_page)
+        return PointsAccount(
+            household_id=household_id,
+            balance=balance.balance if balance else 0,
+            awarded_total=balance.awarded_total if balance else 0,
+            redeemed_total=balance.redeemed_total if balance else 0,
+            area_path=household["area_path"],
+            entries=[PointsEntry.of(e) for e in entries],
+        )
