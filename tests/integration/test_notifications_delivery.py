@@ -17,18 +17,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from notifications_service.channels import InboxChannel, SendResult, WebhookChannel
+from notifications_service.delivery.channels import InboxChannel, SendResult, WebhookChannel
+from notifications_service.delivery.dispatcher import Dispatcher
+from notifications_service.delivery.domain import Channel
 from notifications_service.events import handlers
-from notifications_service.models import Channel
-from notifications_service.push import InboxHub
-from notifications_service.repository import NotificationsRepository, ensure_indexes
-from notifications_service.service import (
-    Dispatcher,
-    Escalator,
-    NotificationsConsumer,
-    NotificationsService,
-    WakingUnitOfWork,
-)
+from notifications_service.inbox.push import InboxHub
+from notifications_service.routing.consumer import NotificationsConsumer, WakingUnitOfWork
+from notifications_service.wiring import Services, Stores, build_services, ensure_indexes, mongo_stores
 from relocation_shared.auth import Principal, Role
 from relocation_shared.clock import system_clock
 from relocation_shared.events import CATALOG, Envelope, EventPayload
@@ -37,6 +32,7 @@ from relocation_shared.events.governance import StaffAssigned
 from relocation_shared.kafka import make_producer
 from relocation_shared.outbox import OUTBOX, UnitOfWork, ensure_outbox_indexes
 from relocation_shared.topics import EMPLOYMENT, GOVERNANCE
+from tests.context import ctx
 from tests.integration.kafka_helpers import start_at_end, wait_for
 from tests.integration.notifications_gateway import FakeGateway
 
@@ -65,8 +61,8 @@ def gateway() -> Iterator[FakeGateway]:
 class Harness:
     db: Any
     uow: UnitOfWork
-    repo: NotificationsRepository
-    service: NotificationsService
+    stores: Stores
+    service: Services
     gateway: FakeGateway
     path: list[str]
 
@@ -76,7 +72,8 @@ class Harness:
         secret = options.pop("secret", SECRET)
         return Dispatcher(
             uow=self.uow,
-            repo=self.repo,
+            deliveries=self.stores.deliveries,
+            inbox=self.stores.inbox,
             channels={
                 Channel.INBOX: InboxChannel(self.db),
                 Channel.WEBHOOK: WebhookChannel(url=self.gateway.url(), secret=secret, timeout=2),
@@ -91,7 +88,7 @@ class Harness:
 
     async def handle(self, env: Envelope) -> None:
         payload = CATALOG.payload_of(env)
-        await self.uow.run(lambda tx: self.service.on_event(tx, env, payload))
+        await self.uow.run(lambda tx: self.service.routing.on_event(tx, env, payload))
 
     async def staff(self, subject: str, role: str, depth: int, name: str = "王*") -> StaffAssigned:
         path = self.path[: depth + 1]
@@ -118,17 +115,17 @@ async def h(mongo_client: Any, gateway: FakeGateway) -> AsyncIterator[Harness]:
     await ensure_outbox_indexes(db)
     await ensure_indexes(db)
     uow = UnitOfWork(mongo_client, db, producer="notifications")
-    repo = NotificationsRepository(db)
-    service = NotificationsService(
+    stores = mongo_stores(db)
+    service = build_services(
         uow=uow,
-        repo=repo,
+        stores=stores,
         available_channels=[Channel.INBOX, Channel.WEBHOOK],
         default_channels=[Channel.INBOX, Channel.WEBHOOK],
     )
-    await service.seed_default_rules()
+    await service.rules.seed_default_rules()
     gateway.fail(0)
     try:
-        yield Harness(db=db, uow=uow, repo=repo, service=service, gateway=gateway, path=place())
+        yield Harness(db=db, uow=uow, stores=stores, service=service, gateway=gateway, path=place())
     finally:
         await mongo_client.drop_database(name)
 
@@ -157,12 +154,12 @@ async def test_a_redelivered_event_notifies_each_cadre_once(h: Harness, bootstra
     await producer.start()
     wake = asyncio.Event()
     consumer = NotificationsConsumer(
-        service=h.service,
+        service=h.service.routing,
         group_id=group,
         topics=[GOVERNANCE, EMPLOYMENT],
         bootstrap=bootstrap,
         uow=WakingUnitOfWork(h.uow, wake=wake),
-        handlers=handlers(h.service),
+        handlers=handlers(h.service.routing),
         dlq_producer=producer,
     )
     dispatcher = h.dispatcher(wake=wake)
@@ -244,7 +241,7 @@ async def test_a_dispatcher_killed_mid_send_delivers_exactly_once_after_a_new_on
     hits = h.gateway.hits(note["_id"])
     assert [r.status for r in hits] == [200, 200]  # sent twice, with the same idempotency key ...
     assert len(h.gateway.deliveries(notification_id=note["_id"])) == 1  # ... and shown once
-    status = await h.service.status(principal=CITY, notification_id=note["_id"])
+    status = await h.service.delivery.status(ctx=ctx(CITY), notification_id=note["_id"])
     webhook = next(d for d in status.deliveries if d.channel is Channel.WEBHOOK)
     assert webhook.state.value == "delivered" and webhook.attempts == 2
     assert [a.outcome for a in webhook.history] == ["interrupted", "delivered"]
@@ -289,15 +286,15 @@ async def test_failed_deliveries_land_in_the_dead_letter_list_and_an_operator_re
     dispatcher.start()
     try:
         await wait_for(lambda: _count(h.db.deliveries, {"state": "dead"}, 1), timeout=10)
-        dead = await h.service.dead_letters(principal=CITY, limit=10)
+        dead = await h.service.delivery.dead_letters(ctx=ctx(CITY), limit=10)
         assert [d.notification_id for d in dead] == [note["_id"]]
         assert dead[0].delivery.attempts == 3 and "503" in (dead[0].delivery.last_error or "")
         assert await h.db[OUTBOX].count_documents({"type": "notifications.dead_lettered"}) == 1
         outsider = Principal(subject="x", roles=frozenset({Role.CITY_OFFICER}), areas=frozenset({"522700"}))
-        assert await h.service.dead_letters(principal=outsider, limit=10) == []
+        assert await h.service.delivery.dead_letters(ctx=ctx(outsider), limit=10) == []
 
         h.gateway.fail(0)  # the gateway is back
-        replayed = await h.service.replay(principal=CITY, delivery_id=dead[0].delivery.id)
+        replayed = await h.service.delivery.replay(ctx=ctx(CITY), delivery_id=dead[0].delivery.id)
         assert replayed.state.value in ("pending", "sending", "delivered")
         await wait_for(lambda: _count(h.db.deliveries, {"_id": dead[0].delivery.id, "state": "delivered"}, 1))
     finally:
@@ -308,7 +305,7 @@ async def test_failed_deliveries_land_in_the_dead_letter_list_and_an_operator_re
         for a in await h.db.attempts.find({"delivery_id": f"{note['_id']}:webhook"}).sort("at", 1).to_list(None)
     ]
     assert outcomes == ["failed", "failed", "failed", "replayed", "delivered"]
-    assert await h.service.dead_letters(principal=CITY, limit=10) == []
+    assert await h.service.delivery.dead_letters(ctx=ctx(CITY), limit=10) == []
 
 
 async def test_a_wrong_signature_is_not_retried(h: Harness) -> None:
@@ -343,10 +340,10 @@ async def test_an_urgent_notification_escalates_once_even_with_two_scanners(h: H
     note = await one_notification(h)
     await h.staff("u-cadre", "community_cadre", 4, "赵*")
     due = note["ack_due_at"].replace(tzinfo=UTC) + timedelta(seconds=1)
-    scanners = [Escalator(service=h.service, clock=lambda: due) for _ in range(2)]
+    scanners = [h.service.escalator(clock=lambda: due) for _ in range(2)]
     results = await asyncio.gather(*(s.scan_once() for s in scanners))
     assert sum(results) == 1
-    assert (await h.repo.get_notification(note["_id"]))["escalation"] == "escalated"
+    assert (await h.stores.inbox.get_notification(note["_id"]))["escalation"] == "escalated"
     (notice,) = await h.notes(escalated_from=note["_id"])
     assert notice["recipient"] == "u-cadre" and notice["urgency"] == "urgent"
     assert notice["text"].startswith("【升级提醒】网格员李*未在240分钟内确认:零就业家庭预警")
@@ -359,12 +356,12 @@ async def test_acknowledging_in_time_stops_the_escalation(h: Harness) -> None:
     await h.staff("u-cadre", "community_cadre", 4)
     await h.dispatcher().run_once()
     grid = Principal(subject="u-grid", roles=frozenset({Role.GRID_WORKER}), areas=frozenset({h.path[5]}))
-    item = await h.service.acknowledge(principal=grid, notification_id=note["_id"])
+    item = await h.service.inbox.acknowledge(ctx=ctx(grid), notification_id=note["_id"])
     assert item.acked_at is not None and item.read_at is not None
-    again = await h.service.acknowledge(principal=grid, notification_id=note["_id"])
+    again = await h.service.inbox.acknowledge(ctx=ctx(grid), notification_id=note["_id"])
     assert again.acked_at == item.acked_at
     due = note["ack_due_at"].replace(tzinfo=UTC) + timedelta(minutes=5)
-    assert await Escalator(service=h.service, clock=lambda: due).scan_once() == 0
+    assert await h.service.escalator(clock=lambda: due).scan_once() == 0
     assert await h.db[OUTBOX].count_documents({"type": "notifications.acknowledged"}) == 1
 
 

@@ -6,8 +6,8 @@ database), dead-lettered, escalated, acknowledged)."""
 
 from __future__ import annotations
 
-from notifications_service.models import ROUTED_TOPICS
-from notifications_service.service import NotificationsService
+from notifications_service.routing.service import RoutingService
+from notifications_service.rules.domain import ROUTED_TOPICS
 from relocation_shared.consumer import Handler
 from relocation_shared.events import CATALOG
 from relocation_shared.events.notifications import (
@@ -24,6 +24,6 @@ CONSUMED_TOPICS = list(ROUTED_TOPICS)
 PUBLISHES = (NotificationDelivered, NotificationDeadLettered, NotificationEscalated, NotificationAcknowledged)
 
 
-def handlers(service: NotificationsService) -> dict[str, Handler]:
+def handlers(service: RoutingService) -> dict[str, Handler]:
     """Every event type of the consumed topics → routing (and the directory for staffing)."""
     return {t: service.on_event for t in CATALOG.types if CATALOG.topic_of(t) in CONSUMED_TOPICS}

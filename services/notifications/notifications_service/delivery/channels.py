@@ -16,14 +16,16 @@ import json
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
 
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from notifications_service.models import Channel, Doc, InboxItem, OutgoingMessage, retryable_status
+from notifications_service.delivery.backoff import retryable_status
+from notifications_service.delivery.domain import Channel, OutgoingMessage
+from notifications_service.inbox.repository import push_record
 from relocation_shared.clock import Clock, system_clock
+from relocation_shared.mongo import Doc
 
 SIGNATURE_HEADER = "X-Signature-256"
 ID_HEADER = "X-Notification-Id"
@@ -71,16 +73,6 @@ class NotificationChannel(ABC):
 
     async def close(self) -> None:
         return None
-
-
-def push_record(note: Doc, at: datetime) -> Doc:
-    """What the open streams of the notification's recipient are sent (the hub watches these)."""
-    return {
-        "_id": note["_id"],
-        "recipient": note["recipient"],
-        "at": at,
-        "item": InboxItem.from_doc(note).model_dump(mode="json"),
-    }
 
 
 class InboxChannel(NotificationChannel):

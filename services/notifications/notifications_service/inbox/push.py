@@ -14,8 +14,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from notifications_service.models import Doc, InboxItem
+from notifications_service.inbox.models import InboxItem
 from relocation_shared.logging import get_logger
+from relocation_shared.mongo import Doc
 from relocation_shared.tasks import cancel
 
 log = get_logger(__name__)
