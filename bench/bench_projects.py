@@ -30,7 +30,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from common import percentile, services, stack_env, token
 
-from projects_service.repository import ProjectsRepository, ensure_indexes
+from projects_service.reports.repository import MongoReportsStore
+from projects_service.wiring import ensure_indexes
 from relocation_shared.events import CATALOG
 from relocation_shared.mongo import make_client
 from relocation_shared.topics import PROJECTS
@@ -239,7 +240,7 @@ async def recomputation(env: dict[str, str], entries: int, chunk: int) -> None:
         await ensure_indexes(db)  # as the service keeps its ledger: by project, community, area
         t_index = time.perf_counter() - t0
 
-        repo = ProjectsRepository(db)
+        repo = MongoReportsStore(db)
         t0 = time.perf_counter()
         totals = (await repo.ledger_totals("520300"))[0]
         t_city = time.perf_counter() - t0

@@ -441,34 +441,38 @@ def _spell_area(code: str) -> list[str]:
 
 
 async def load_into_service(service: Any, principal: Any, ds: Dataset) -> dict[str, str]:
-    """Load through the service layer; returns dataset ref → id. The spells and households the
-    projects need are fabricated as the employment and registry events this service consumes."""
-    from projects_service.models import CollectiveAssetIn, CollectiveIncomeIn, FundingSourceIn
+    """Load through the service layer (`service`: the `projects_service.wiring.Services`);
+    returns dataset ref → id. The spells and households the projects need are fabricated as the
+    employment and registry events this service consumes."""
+    from projects_service.ledger.models import CollectiveAssetIn, CollectiveIncomeIn
+    from projects_service.sources.models import FundingSourceIn
     from relocation_shared.clock import system_clock
+    from relocation_shared.context import Context
     from relocation_shared.events import CATALOG
     from relocation_shared.events.employment import WorkerEmployed
     from relocation_shared.events.governance import HouseholdRegistered
     from relocation_shared.ids import new_id
 
+    context = Context(principal=principal)
     source_ids = {}
     for s in ds.sources:
-        source = await service.register_source(principal=principal, data=FundingSourceIn(**_source_body(s)))
+        source = await service.sources.register_source(ctx=context, data=FundingSourceIn(**_source_body(s)))
         source_ids[s.ref] = source.id
     ids: dict[str, str] = {}
     for part in _batches([{"ref": p.ref, **_project_body(p, source_ids)} for p in ds.projects]):
         accepted = _check(
-            await service.approve_batch(
-                principal=principal, rows=[{k: v for k, v in r.items() if k != "ref"} for r in part]
+            await service.projects.approve_batch(
+                ctx=context, rows=[{k: v for k, v in r.items() if k != "ref"} for r in part]
             ),
             "approve",
         )
         ids.update(zip([r["ref"] for r in part], accepted, strict=True))
     for part in _batches(_status_rows(ds, ids, "under_construction")):
-        _check(await service.change_status_batch(principal=principal, rows=part), "under_construction")
+        _check(await service.projects.change_status_batch(ctx=context, rows=part), "under_construction")
     for part in _batches(_disbursement_rows(ds, ids, source_ids)):
-        _check(await service.disburse_batch(principal=principal, rows=part), "disburse")
+        _check(await service.ledger.disburse_batch(ctx=context, rows=part), "disburse")
     for part in _batches(_status_rows(ds, ids, "operating")):
-        _check(await service.change_status_batch(principal=principal, rows=part), "operating")
+        _check(await service.projects.change_status_batch(ctx=context, rows=part), "operating")
 
     households = {ref: new_id() for ref, _ in ds.households}
     registered = []
@@ -489,7 +493,7 @@ async def load_into_service(service: Any, principal: Any, ds: Dataset) -> dict[s
             occurred_at=system_clock(),
         )
         registered.append((env, household))
-    await service.import_households(events=registered)
+    await service.jobs.import_households(events=registered)
     spells, links = [], []
     for p in ds.projects:
         for k in range(p.jobs):
@@ -513,28 +517,28 @@ async def load_into_service(service: Any, principal: Any, ds: Dataset) -> dict[s
             )
             spells.append((env, spell))
             links.append({"project_id": ids[p.ref], "spell_id": spell.spell_id})
-    await service.import_spells(events=spells)
+    await service.jobs.import_spells(events=spells)
     for part in _batches(links):
-        _check(await service.link_jobs_batch(principal=principal, rows=part), "jobs")
+        _check(await service.jobs.link_jobs_batch(ctx=context, rows=part), "jobs")
     for part in _batches(_dividend_rows(ds, ids, households)):
-        _check(await service.pay_dividends_batch(principal=principal, rows=part), "dividends")
+        _check(await service.ledger.pay_dividends_batch(ctx=context, rows=part), "dividends")
     for p in ds.projects:
         for year, on, amount in p.incomes:
-            await service.record_collective_income(
-                principal=principal,
+            await service.collective.record_collective_income(
+                ctx=context,
                 community_code=p.community_codes[0],
                 data=CollectiveIncomeIn(amount_fen=amount, year=year, received_on=on, project_id=ids[p.ref]),
             )
         for on, amount, description in p.assets:
-            await service.record_collective_asset(
-                principal=principal,
+            await service.collective.record_collective_asset(
+                ctx=context,
                 community_code=p.community_codes[0],
                 data=CollectiveAssetIn(
                     amount_fen=amount, recorded_on=on, description=description, project_id=ids[p.ref]
                 ),
             )
     for part in _batches(_status_rows(ds, ids, "completed")):
-        _check(await service.change_status_batch(principal=principal, rows=part), "completed")
+        _check(await service.projects.change_status_batch(ctx=context, rows=part), "completed")
     return ids
 
 

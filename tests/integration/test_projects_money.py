@@ -11,19 +11,11 @@ from typing import Any
 
 import pytest
 
-from projects_service.models import (
-    CollectiveIncomeIn,
-    DisbursementIn,
-    DividendIn,
-    FundingSourceIn,
-    JobLinkIn,
-    LedgerEntry,
-    ProjectIn,
-    ReversalIn,
-    StatusIn,
-)
-from projects_service.repository import ProjectsRepository, ensure_indexes
-from projects_service.service import ProjectsService
+from projects_service.jobs.models import JobLinkIn
+from projects_service.ledger.models import CollectiveIncomeIn, DisbursementIn, DividendIn, LedgerEntry, ReversalIn
+from projects_service.projects.models import ProjectIn, StatusIn
+from projects_service.sources.models import FundingSourceIn
+from projects_service.wiring import Services, build_services, ensure_indexes, mongo_stores
 from relocation_shared.auth import Principal, Role
 from relocation_shared.clock import system_clock
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -32,6 +24,7 @@ from relocation_shared.events.employment import EmploymentEnded, WorkerEmployed
 from relocation_shared.events.governance import HouseholdRegistered
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import OUTBOX, Tx, UnitOfWork, ensure_outbox_indexes
+from tests.context import ctx
 
 pytestmark = pytest.mark.integration
 
@@ -58,15 +51,15 @@ async def db(mongo_client: Any) -> Any:
 
 
 @pytest.fixture
-def service(mongo_client: Any, db: Any) -> ProjectsService:
-    return ProjectsService(
-        uow=UnitOfWork(mongo_client, db, producer="projects"), repo=ProjectsRepository(db), clock=system_clock
+def service(mongo_client: Any, db: Any) -> Services:
+    return build_services(
+        uow=UnitOfWork(mongo_client, db, producer="projects"), stores=mongo_stores(db), clock=system_clock
     )
 
 
-async def source(service: ProjectsService, budget_wan: int, kind: str = "central_earmarked") -> str:
-    s = await service.register_source(
-        principal=CITY,
+async def source(service: Services, budget_wan: int, kind: str = "central_earmarked") -> str:
+    s = await service.sources.register_source(
+        ctx=ctx(CITY),
         data=FundingSourceIn(
             kind=kind, name="戴帽资金", area_code="520300", budgets=[{"year": 2024, "amount_fen": budget_wan * WAN}]
         ),
@@ -75,10 +68,10 @@ async def source(service: ProjectsService, budget_wan: int, kind: str = "central
 
 
 async def project(
-    service: ProjectsService, source_id: str, amount_wan: int, *, kind: str = "industry", status: str = "approved"
+    service: Services, source_id: str, amount_wan: int, *, kind: str = "industry", status: str = "approved"
 ) -> str:
-    p = await service.approve(
-        principal=CITY,
+    p = await service.projects.approve(
+        ctx=ctx(CITY),
         data=ProjectIn(
             name="食用菌种植基地",
             kind=kind,
@@ -91,7 +84,7 @@ async def project(
     for step, on in (("under_construction", date(2024, 4, 1)), ("operating", date(2024, 9, 1))):
         if status == "approved" or (status == "under_construction" and step == "operating"):
             break
-        await service.change_status(principal=CITY, project_id=p.id, data=StatusIn(status=step, changed_on=on))
+        await service.projects.change_status(ctx=ctx(CITY), project_id=p.id, data=StatusIn(status=step, changed_on=on))
     return p.id
 
 
@@ -113,19 +106,19 @@ async def test_two_concurrent_disbursements_that_overspend_the_allocation_one_is
     before = await outbox_types(db)
 
     results = await asyncio.gather(
-        service.disburse(principal=CITY, project_id=pid, data=disbursement(sid, 60)),
-        service.disburse(principal=CITY, project_id=pid, data=disbursement(sid, 60)),
+        service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=disbursement(sid, 60)),
+        service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=disbursement(sid, 60)),
         return_exceptions=True,
     )
 
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1, results
     assert isinstance(refused[0], Conflict) and refused[0].field == "amount_fen"
-    p = await service.get_project(principal=CITY, project_id=pid)
+    p = await service.projects.get_project(ctx=ctx(CITY), project_id=pid)
     assert p.disbursed.fen == 60 * WAN and p.allocations[0].remaining.fen == 40 * WAN
     assert await db.ledger.count_documents({"kind": "disbursement"}) == 1
     assert (await outbox_types(db))[len(before) :] == ["projects.funds_disbursed"]
-    budget = (await service.get_source(principal=CITY, source_id=sid)).budgets[0]
+    budget = (await service.sources.get_source(ctx=ctx(CITY), source_id=sid)).budgets[0]
     assert budget.disbursed.fen == 60 * WAN and budget.remaining.fen == 940 * WAN
 
 
@@ -136,8 +129,8 @@ async def test_two_concurrent_disbursements_that_overspend_the_year_budget_one_i
     second = await project(service, sid, amount_wan=80, status="under_construction")
 
     results = await asyncio.gather(
-        service.disburse(principal=CITY, project_id=first, data=disbursement(sid, 60)),
-        service.disburse(principal=CITY, project_id=second, data=disbursement(sid, 60)),
+        service.ledger.disburse(ctx=ctx(CITY), project_id=first, data=disbursement(sid, 60)),
+        service.ledger.disburse(ctx=ctx(CITY), project_id=second, data=disbursement(sid, 60)),
         return_exceptions=True,
     )
 
@@ -145,17 +138,17 @@ async def test_two_concurrent_disbursements_that_overspend_the_year_budget_one_i
     assert len(refused) == 1, results
     assert isinstance(refused[0], Conflict) and refused[0].field == "amount_fen"
     assert "预算余额" in refused[0].message
-    budget = (await service.get_source(principal=CITY, source_id=sid)).budgets[0]
+    budget = (await service.sources.get_source(ctx=ctx(CITY), source_id=sid)).budgets[0]
     assert budget.disbursed.fen == 60 * WAN and budget.remaining.fen == 40 * WAN
     assert await db.ledger.count_documents({}) == 1
     # What is left is still usable, to the fen, and not one fen more.
     winner = (await db.ledger.find_one({}))["project_id"]
     loser = second if winner == first else first
-    entry = await service.disburse(principal=CITY, project_id=loser, data=disbursement(sid, 40))
+    entry = await service.ledger.disburse(ctx=ctx(CITY), project_id=loser, data=disbursement(sid, 40))
     assert entry.amount.fen == 40 * WAN
     one_fen = DisbursementIn(source_id=sid, year=2024, amount_fen=1, disbursed_on=date(2024, 5, 2))
     with pytest.raises(Conflict) as exc:
-        await service.disburse(principal=CITY, project_id=winner, data=one_fen)
+        await service.ledger.disburse(ctx=ctx(CITY), project_id=winner, data=one_fen)
     assert exc.value.field == "amount_fen" and "预算余额" in exc.value.message
 
 
@@ -177,20 +170,24 @@ async def test_refusals_write_nothing(service, db):
         env = CATALOG.envelope(
             p, producer="governance", area_path=path(OTHER_COMMUNITY), aggregate_id=outsider, occurred_at=system_clock()
         )
-        await service.on_household_registered(tx, env, p)
+        await service.jobs.on_household_registered(tx, env, p)
 
-    await service.uow.run(register)
+    await service.jobs.uow.run(register)
     before = await counts(db)
 
     dividend = DividendIn(
         recipient="collective", community_code=COMMUNITY, amount_fen=5 * WAN, year=2024, paid_on=date(2024, 12, 20)
     )
     cases: list[tuple[Any, type[DomainError], str]] = [
-        (service.disburse(principal=CITY, project_id=building, data=disbursement(sid, 101)), Conflict, "amount_fen"),
-        (service.pay_dividend(principal=CITY, project_id=building, data=dividend), Conflict, "status"),
         (
-            service.pay_dividend(
-                principal=CITY,
+            service.ledger.disburse(ctx=ctx(CITY), project_id=building, data=disbursement(sid, 101)),
+            Conflict,
+            "amount_fen",
+        ),
+        (service.ledger.pay_dividend(ctx=ctx(CITY), project_id=building, data=dividend), Conflict, "status"),
+        (
+            service.ledger.pay_dividend(
+                ctx=ctx(CITY),
                 project_id=operating,
                 data=DividendIn(
                     recipient="household", household_id=outsider, amount_fen=WAN, year=2024, paid_on=date(2024, 12, 20)
@@ -200,8 +197,8 @@ async def test_refusals_write_nothing(service, db):
             "household_id",
         ),
         (
-            service.pay_dividend(
-                principal=CITY,
+            service.ledger.pay_dividend(
+                ctx=ctx(CITY),
                 project_id=operating,
                 data=DividendIn(
                     recipient="household", household_id=new_id(), amount_fen=WAN, year=2024, paid_on=date(2024, 12, 20)
@@ -211,8 +208,8 @@ async def test_refusals_write_nothing(service, db):
             "household_id",
         ),
         (
-            service.pay_dividend(
-                principal=CITY,
+            service.ledger.pay_dividend(
+                ctx=ctx(CITY),
                 project_id=operating,
                 data=dividend.model_copy(update={"community_code": OTHER_COMMUNITY}),
             ),
@@ -220,7 +217,7 @@ async def test_refusals_write_nothing(service, db):
             "community_code",
         ),
         (
-            service.change_status(principal=CITY, project_id=building, data=StatusIn(status="completed")),
+            service.projects.change_status(ctx=ctx(CITY), project_id=building, data=StatusIn(status="completed")),
             Conflict,
             "status",
         ),
@@ -230,19 +227,19 @@ async def test_refusals_write_nothing(service, db):
             await call
         assert exc.value.field == field, exc.value.message
     assert await counts(db) == before
-    p = await service.get_project(principal=CITY, project_id=building)
+    p = await service.projects.get_project(ctx=ctx(CITY), project_id=building)
     assert p.status == "under_construction" and p.disbursed.fen == 0 and p.dividends_paid.fen == 0
 
 
 async def test_a_reversal_compensates_once_and_never_edits(service, db):
     sid = await source(service, budget_wan=1000)
     pid = await project(service, sid, amount_wan=100, status="operating")
-    paid = await service.disburse(principal=CITY, project_id=pid, data=disbursement(sid, 30))
+    paid = await service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=disbursement(sid, 30))
     original = await db.ledger.find_one({"_id": paid.id})
 
     results = await asyncio.gather(
-        service.reverse(principal=CITY, entry_id=paid.id, data=ReversalIn(reason="重复拨付")),
-        service.reverse(principal=CITY, entry_id=paid.id, data=ReversalIn(reason="重复拨付")),
+        service.reversal.reverse(ctx=ctx(CITY), entry_id=paid.id, data=ReversalIn(reason="重复拨付")),
+        service.reversal.reverse(ctx=ctx(CITY), entry_id=paid.id, data=ReversalIn(reason="重复拨付")),
         return_exceptions=True,
     )
 
@@ -251,28 +248,28 @@ async def test_a_reversal_compensates_once_and_never_edits(service, db):
     assert await db.ledger.find_one({"_id": paid.id}) == original  # the original is untouched
     reversal = next(r for r in results if isinstance(r, LedgerEntry))
     assert reversal.amount.fen == -30 * WAN and reversal.reversal_of == paid.id
-    p = await service.get_project(principal=CITY, project_id=pid)
+    p = await service.projects.get_project(ctx=ctx(CITY), project_id=pid)
     assert p.disbursed.fen == 0 and p.allocations[0].remaining.fen == 100 * WAN
-    summary = await service.summary(principal=CITY, area=XISHUI)
+    summary = await service.reports.summary(ctx=ctx(CITY), area=XISHUI)
     assert summary.total.disbursed.fen == 0
     assert (await outbox_types(db))[-1] == "projects.payment_reversed"
     with pytest.raises(Conflict):
-        await service.reverse(principal=CITY, entry_id=reversal.id, data=ReversalIn(reason="冲正的冲正"))
+        await service.reversal.reverse(ctx=ctx(CITY), entry_id=reversal.id, data=ReversalIn(reason="冲正的冲正"))
 
     # A collective-income entry moves no balance: the reversal's own id keeps it to one.
-    income = await service.record_collective_income(
-        principal=CITY,
+    income = await service.collective.record_collective_income(
+        ctx=ctx(CITY),
         community_code=COMMUNITY,
         data=CollectiveIncomeIn(amount_fen=8 * WAN, year=2024, received_on=date(2024, 12, 25), project_id=pid),
     )
     results = await asyncio.gather(
-        service.reverse(principal=CITY, entry_id=income.id, data=ReversalIn(reason="误记")),
-        service.reverse(principal=CITY, entry_id=income.id, data=ReversalIn(reason="误记")),
+        service.reversal.reverse(ctx=ctx(CITY), entry_id=income.id, data=ReversalIn(reason="误记")),
+        service.reversal.reverse(ctx=ctx(CITY), entry_id=income.id, data=ReversalIn(reason="误记")),
         return_exceptions=True,
     )
     assert sum(isinstance(r, Conflict) for r in results) == 1, results
     assert await db.ledger.count_documents({"reversal_of": income.id}) == 1
-    collective = await service.community_collective(principal=CITY, community_code=COMMUNITY)
+    collective = await service.reports.community_collective(ctx=ctx(CITY), community_code=COMMUNITY)
     assert collective.collective_income.fen == 0 and collective.income_by_year["2024"].fen == 0
 
 
@@ -295,23 +292,23 @@ async def test_jobs_count_open_linked_spells_and_an_ended_spell_stops_counting(s
         env = CATALOG.envelope(
             p, producer="employment", area_path=path(code), aggregate_id=p.household_id, occurred_at=system_clock()
         )
-        await service.on_worker_employed(tx, env, p)
+        await service.jobs.on_worker_employed(tx, env, p)
         spells[p.spell_id] = (env, p)
         return p.spell_id
 
-    inside = [await service.uow.run(lambda tx: employ(tx, COMMUNITY)) for _ in range(3)]
-    outside = await service.uow.run(lambda tx: employ(tx, OTHER_COMMUNITY))
+    inside = [await service.jobs.uow.run(lambda tx: employ(tx, COMMUNITY)) for _ in range(3)]
+    outside = await service.jobs.uow.run(lambda tx: employ(tx, OTHER_COMMUNITY))
 
     for spell_id in inside:
-        await service.link_job(principal=CITY, project_id=pid, data=JobLinkIn(spell_id=spell_id))
+        await service.jobs.link_job(ctx=ctx(CITY), project_id=pid, data=JobLinkIn(spell_id=spell_id))
     with pytest.raises(InvalidInput) as exc:
-        await service.link_job(principal=CITY, project_id=pid, data=JobLinkIn(spell_id=outside))
+        await service.jobs.link_job(ctx=ctx(CITY), project_id=pid, data=JobLinkIn(spell_id=outside))
     assert exc.value.field == "spell_id"
     with pytest.raises(Conflict):
-        await service.link_job(principal=CITY, project_id=pid, data=JobLinkIn(spell_id=inside[0]))
+        await service.jobs.link_job(ctx=ctx(CITY), project_id=pid, data=JobLinkIn(spell_id=inside[0]))
     with pytest.raises(NotFound):
-        await service.link_job(principal=CITY, project_id=pid, data=JobLinkIn(spell_id=new_id()))
-    assert (await service.get_project(principal=CITY, project_id=pid)).jobs == 3
+        await service.jobs.link_job(ctx=ctx(CITY), project_id=pid, data=JobLinkIn(spell_id=new_id()))
+    assert (await service.projects.get_project(ctx=ctx(CITY), project_id=pid)).jobs == 3
 
     env, employed = spells[inside[0]]
     ended = EmploymentEnded(
@@ -332,11 +329,11 @@ async def test_jobs_count_open_linked_spells_and_an_ended_spell_stops_counting(s
         aggregate_id=employed.household_id,
         occurred_at=system_clock(),
     )
-    await service.uow.run(lambda tx: service.on_employment_ended(tx, end_env, ended))
+    await service.jobs.uow.run(lambda tx: service.jobs.on_employment_ended(tx, end_env, ended))
 
-    assert (await service.get_project(principal=CITY, project_id=pid)).jobs == 2
-    assert (await service.summary(principal=CITY, area="520300")).total.jobs == 2
+    assert (await service.projects.get_project(ctx=ctx(CITY), project_id=pid)).jobs == 2
+    assert (await service.reports.summary(ctx=ctx(CITY), area="520300")).total.jobs == 2
     unlinked = await db[OUTBOX].find_one({"type": "projects.job_unlinked"})
     assert unlinked is not None and '"reason":"employment_ended"' in unlinked["value"]
     with pytest.raises(Conflict):  # an ended spell cannot be linked again
-        await service.link_job(principal=CITY, project_id=pid, data=JobLinkIn(spell_id=inside[0]))
+        await service.jobs.link_job(ctx=ctx(CITY), project_id=pid, data=JobLinkIn(spell_id=inside[0]))

@@ -16,11 +16,11 @@ import pytest
 
 from projects_service.config import Settings
 from projects_service.main import create_app
-from projects_service.repository import ProjectsRepository, ensure_indexes
-from projects_service.service import ProjectsService
+from projects_service.wiring import Services, build_services, ensure_indexes, mongo_stores
 from relocation_shared.auth import Principal, Role, mint_token
 from relocation_shared.clock import system_clock
 from relocation_shared.outbox import UnitOfWork, ensure_outbox_indexes
+from tests.context import ctx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import demo_projects as demo
@@ -39,8 +39,8 @@ async def loaded(mongo_uri: str) -> Any:
     db = client[name]
     await ensure_outbox_indexes(db)
     await ensure_indexes(db)
-    service = ProjectsService(
-        uow=UnitOfWork(client, db, producer="projects"), repo=ProjectsRepository(db), clock=system_clock
+    service = build_services(
+        uow=UnitOfWork(client, db, producer="projects"), stores=mongo_stores(db), clock=system_clock
     )
     dataset = demo.generate(scale=1.0)
     await demo.load_into_service(service, CITY, dataset)
@@ -51,10 +51,10 @@ async def loaded(mongo_uri: str) -> Any:
         await client.close()
 
 
-async def summary_over_http(service: ProjectsService, area: str) -> dict[str, Any]:
+async def summary_over_http(service: Services, area: str) -> dict[str, Any]:
     secret = secrets.token_hex(16)
     app = create_app(Settings(jwt_secret=secret))
-    app.state.service = service  # the routes' dependency; no Kafka is needed to read
+    service.attach(app)  # the routes' dependencies; no Kafka is needed to read
     token = mint_token(secret=secret, subject="commission", roles=["commission_viewer"], areas=["520300"])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://projects") as client:
@@ -101,7 +101,7 @@ async def test_the_city_summary_reproduces_the_report(loaded: Any) -> None:
     total = s["total"]
     assert total["projects"] == 635 and total["jobs"] == 5509 + 555
     # The jobs are employment records: open spells linked to the projects.
-    spells = service.repo.db.spells
+    spells = service.jobs.jobs.db.spells  # the MongoJobsStore's collection
     assert await spells.count_documents({"open": True, "project_id": {"$ne": None}}) == 5509 + 555
     assert total["allocated"]["fen"] == 68_000_000_000 + 6_400_000_000
     assert total["dividends_paid"]["fen"] == 1_449_170_000
@@ -113,8 +113,8 @@ async def test_the_city_summary_reproduces_the_report(loaded: Any) -> None:
 
 async def test_the_counties_add_up_to_the_city(loaded: Any) -> None:
     service, _ = loaded
-    city = await service.summary(principal=CITY, area="520300")
-    counties = [await service.summary(principal=CITY, area=code) for code in demo.COUNTIES]
+    city = await service.reports.summary(ctx=ctx(CITY), area="520300")
+    counties = [await service.reports.summary(ctx=ctx(CITY), area=code) for code in demo.COUNTIES]
     for field in (
         "allocated",
         "industry_allocated",

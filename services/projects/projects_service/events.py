@@ -8,7 +8,7 @@ so each aggregate's events reach consumers in the order they happened."""
 
 from __future__ import annotations
 
-from projects_service.service import ProjectsService
+from projects_service.jobs.service import JobsService
 from relocation_shared.consumer import Handler
 from relocation_shared.events.employment import EmploymentEnded, WorkerEmployed
 from relocation_shared.events.governance import HouseholdRegistered
@@ -49,10 +49,10 @@ PUBLISHES = (
 )
 
 
-def handlers(service: ProjectsService) -> dict[str, Handler]:
-    """Event type → the use case that folds it into this service's copies."""
+def handlers(jobs: JobsService) -> dict[str, Handler]:
+    """Event type → the use case that folds it into this service's copies (spells, households)."""
     return {
-        WorkerEmployed.event_type: service.on_worker_employed,
-        EmploymentEnded.event_type: service.on_employment_ended,
-        HouseholdRegistered.event_type: service.on_household_registered,
+        WorkerEmployed.event_type: jobs.on_worker_employed,
+        EmploymentEnded.event_type: jobs.on_employment_ended,
+        HouseholdRegistered.event_type: jobs.on_household_registered,
     }

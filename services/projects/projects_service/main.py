@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from projects_service.api import router
 from projects_service.config import Settings
 from projects_service.events import CONSUMED_TOPICS, handlers
-from projects_service.repository import ProjectsRepository, ensure_indexes
-from projects_service.service import ProjectsService
+from projects_service.jobs.api import router as jobs_router
+from projects_service.ledger.api import router as ledger_router
+from projects_service.projects.api import router as projects_router
+from projects_service.reports.api import router as reports_router
+from projects_service.sources.api import router as sources_router
+from projects_service.wiring import ensure_indexes, from_runtime
 from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
 from relocation_shared.runtime import Runtime, base_app, serve
@@ -23,16 +26,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, clock=clock)
-        service = ProjectsService(
-            uow=runtime.uow,
-            repo=ProjectsRepository(runtime.db),
-            clock=runtime.clock,
-            batch_max=settings.batch_max_items,
-        )
-        runtime.consume(group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handlers=handlers(service))
+        services = from_runtime(runtime, batch_max=settings.batch_max_items)
+        runtime.consume(group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handlers=handlers(services.jobs))
         await runtime.start(indexes=ensure_indexes)
         app.state.runtime = runtime
-        app.state.service = service
+        services.attach(app)
         try:
             yield
         finally:
@@ -46,7 +44,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         "所有接口需 Bearer 身份令牌。",
         lifespan=lifespan,
     )
-    app.include_router(router)
+    for router in (sources_router, projects_router, ledger_router, jobs_router, reports_router):
+        app.include_router(router)
     return app
 
 

@@ -12,22 +12,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from projects_service.models import (
-    Balance,
-    DisbursementIn,
-    DividendIn,
-    FundingSourceIn,
-    Money,
-    OverDraw,
-    ProjectIn,
-    ReversalIn,
-    StatusIn,
-    benefit_delta,
-    check_disbursement,
-    wan_yuan,
-    yuan,
-)
-from projects_service.service import ProjectsService
+from projects_service.ledger.domain import Balance, OverDraw, benefit_delta, check_disbursement
+from projects_service.ledger.models import DisbursementIn, DividendIn, ReversalIn
+from projects_service.money import Money, wan_yuan, yuan
+from projects_service.projects.models import ProjectIn, StatusIn
+from projects_service.sources.models import FundingSourceIn
+from projects_service.wiring import Services
 from relocation_shared.auth import Principal, Role
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from relocation_shared.events import CATALOG
@@ -35,7 +25,8 @@ from relocation_shared.events.governance import HouseholdRegistered
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx
 from tests.clock import NOW
-from tests.fakes.projects import FakeProjectsRepository
+from tests.context import ctx
+from tests.fakes.projects import FakeProjectsDb, fake_services
 from tests.fakes.uow import FakeUnitOfWork
 
 COMMUNITY, NEIGHBOUR = "520330101001", "520330101002"
@@ -103,15 +94,13 @@ def test_households_benefiting_counts_a_household_once() -> None:
 
 
 @pytest.fixture
-def fakes() -> tuple[ProjectsService, FakeUnitOfWork, FakeProjectsRepository]:
-    repo = FakeProjectsRepository()
-    uow = FakeUnitOfWork([repo])
-    return ProjectsService(uow=uow, repo=repo, clock=uow.clock), uow, repo
+def fakes() -> tuple[Services, FakeUnitOfWork, FakeProjectsDb]:
+    return fake_services()
 
 
-async def setup_project(service: ProjectsService, *, budget_wan: int, amount_wan: int, status: str) -> tuple[str, str]:
-    source = await service.register_source(
-        principal=CITY,
+async def setup_project(service: Services, *, budget_wan: int, amount_wan: int, status: str) -> tuple[str, str]:
+    source = await service.sources.register_source(
+        ctx=ctx(CITY),
         data=FundingSourceIn(
             kind="central_earmarked",
             name="戴帽资金",
@@ -119,8 +108,8 @@ async def setup_project(service: ProjectsService, *, budget_wan: int, amount_wan
             budgets=[{"year": 2025, "amount_fen": budget_wan * WAN}],
         ),
     )
-    project = await service.approve(
-        principal=CITY,
+    project = await service.projects.approve(
+        ctx=ctx(CITY),
         data=ProjectIn(
             name="鞋服加工厂房",
             kind="industry",
@@ -133,8 +122,8 @@ async def setup_project(service: ProjectsService, *, budget_wan: int, amount_wan
     for step in ("under_construction", "operating"):
         if status == "approved":
             break
-        await service.change_status(
-            principal=CITY, project_id=project.id, data=StatusIn(status=step, changed_on=date(2025, 3, 1))
+        await service.projects.change_status(
+            ctx=ctx(CITY), project_id=project.id, data=StatusIn(status=step, changed_on=date(2025, 3, 1))
         )
         if status == step:
             break
@@ -148,16 +137,16 @@ def pay(source_id: str, amount: int) -> DisbursementIn:
 async def test_a_disbursement_beyond_the_allocation_writes_nothing(fakes: Any) -> None:
     service, uow, repo = fakes
     sid, pid = await setup_project(service, budget_wan=1000, amount_wan=100, status="under_construction")
-    await service.disburse(principal=CITY, project_id=pid, data=pay(sid, 70 * WAN))
+    await service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=pay(sid, 70 * WAN))
     state, events = copy.deepcopy(repo.data), list(uow.published)
 
     with pytest.raises(Conflict) as exc:
-        await service.disburse(principal=CITY, project_id=pid, data=pay(sid, 30 * WAN + 1))
+        await service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=pay(sid, 30 * WAN + 1))
     assert exc.value.field == "amount_fen" and exc.value.context["remaining_fen"] == 30 * WAN
     assert repo.data == state and uow.published == events
 
-    await service.disburse(principal=CITY, project_id=pid, data=pay(sid, 30 * WAN))  # exactly what is left
-    project = await service.get_project(principal=CITY, project_id=pid)
+    await service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=pay(sid, 30 * WAN))  # exactly what is left
+    project = await service.projects.get_project(ctx=ctx(CITY), project_id=pid)
     assert project.disbursed.fen == 100 * WAN and project.allocations[0].remaining.fen == 0
 
 
@@ -165,8 +154,8 @@ async def test_a_batch_keeps_the_rows_that_fit_and_reports_the_one_that_overspen
     service, uow, _ = fakes
     sid, pid = await setup_project(service, budget_wan=1000, amount_wan=100, status="under_construction")
     row = {"project_id": pid, "source_id": sid, "year": 2025, "disbursed_on": "2025-04-01"}
-    result = await service.disburse_batch(
-        principal=CITY,
+    result = await service.ledger.disburse_batch(
+        ctx=ctx(CITY),
         rows=[
             {**row, "amount_fen": 60 * WAN},
             {**row, "amount_fen": 60 * WAN},  # together with the first: beyond the allocation
@@ -182,8 +171,8 @@ async def test_a_batch_keeps_the_rows_that_fit_and_reports_the_one_that_overspen
 async def test_the_year_budget_binds_across_projects(fakes: Any) -> None:
     service, _, _ = fakes
     sid, first = await setup_project(service, budget_wan=100, amount_wan=80, status="under_construction")
-    project = await service.approve(
-        principal=CITY,
+    project = await service.projects.approve(
+        ctx=ctx(CITY),
         data=ProjectIn(
             name="第二个项目",
             kind="infrastructure",
@@ -193,12 +182,12 @@ async def test_the_year_budget_binds_across_projects(fakes: Any) -> None:
         ),
     )
     assert project.area_path == ["520000", "520300", "520330", "520330101000"]  # both communities' town
-    await service.disburse(principal=CITY, project_id=first, data=pay(sid, 80 * WAN))
+    await service.ledger.disburse(ctx=ctx(CITY), project_id=first, data=pay(sid, 80 * WAN))
     with pytest.raises(Conflict) as exc:
-        await service.disburse(principal=CITY, project_id=project.id, data=pay(sid, 20 * WAN + 1))
+        await service.ledger.disburse(ctx=ctx(CITY), project_id=project.id, data=pay(sid, 20 * WAN + 1))
     assert "预算余额" in exc.value.message
-    await service.disburse(principal=CITY, project_id=project.id, data=pay(sid, 20 * WAN))
-    budget = (await service.get_source(principal=CITY, source_id=sid)).budgets[0]
+    await service.ledger.disburse(ctx=ctx(CITY), project_id=project.id, data=pay(sid, 20 * WAN))
+    budget = (await service.sources.get_source(ctx=ctx(CITY), source_id=sid)).budgets[0]
     assert budget.remaining.fen == 0 and budget.disbursed.fen == 100 * WAN
 
 
@@ -225,7 +214,7 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
         )
 
         async def fold(tx: Tx, env: Any = env, p: HouseholdRegistered = p) -> None:
-            await service.on_household_registered(tx, env, p)
+            await service.jobs.on_household_registered(tx, env, p)
 
         await uow.run(fold)
         households[code] = hid
@@ -238,71 +227,71 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
     )
     state, n_events = copy.deepcopy(repo.data), len(uow.published)
     with pytest.raises(Conflict) as exc:
-        await service.pay_dividend(principal=CITY, project_id=pid, data=to_household)
+        await service.ledger.pay_dividend(ctx=ctx(CITY), project_id=pid, data=to_household)
     assert exc.value.field == "status" and exc.value.context["current"] == "under_construction"
 
-    await service.change_status(
-        principal=CITY, project_id=pid, data=StatusIn(status="operating", changed_on=date(2025, 9, 1))
+    await service.projects.change_status(
+        ctx=ctx(CITY), project_id=pid, data=StatusIn(status="operating", changed_on=date(2025, 9, 1))
     )
     state, n_events = copy.deepcopy(repo.data), len(uow.published)
     outside = to_household.model_copy(update={"household_id": households[NEIGHBOUR]})
     with pytest.raises(InvalidInput) as exc2:
-        await service.pay_dividend(principal=CITY, project_id=pid, data=outside)
+        await service.ledger.pay_dividend(ctx=ctx(CITY), project_id=pid, data=outside)
     assert exc2.value.field == "household_id"
     with pytest.raises(NotFound):
-        await service.pay_dividend(
-            principal=CITY, project_id=pid, data=to_household.model_copy(update={"household_id": "nobody"})
+        await service.ledger.pay_dividend(
+            ctx=ctx(CITY), project_id=pid, data=to_household.model_copy(update={"household_id": "nobody"})
         )
     with pytest.raises(InvalidInput) as exc3:
-        await service.pay_dividend(
-            principal=CITY,
+        await service.ledger.pay_dividend(
+            ctx=ctx(CITY),
             project_id=pid,
             data=DividendIn(recipient="collective", amount_fen=1, year=2025, paid_on=date(2025, 12, 1)),
         )
     assert exc3.value.field == "community_code"
     assert repo.data == state and len(uow.published) == n_events
 
-    first = await service.pay_dividend(principal=CITY, project_id=pid, data=to_household)
-    second = await service.pay_dividend(principal=CITY, project_id=pid, data=to_household)
+    first = await service.ledger.pay_dividend(ctx=ctx(CITY), project_id=pid, data=to_household)
+    second = await service.ledger.pay_dividend(ctx=ctx(CITY), project_id=pid, data=to_household)
     paid = [e.payload for e in uow.published if e.type == "projects.dividend_paid"]
     assert [p["households_benefiting_delta"] for p in paid] == [1, 0]
-    assert (await service.summary(principal=CITY, area="520330")).total.households_benefiting == 1
+    assert (await service.reports.summary(ctx=ctx(CITY), area="520330")).total.households_benefiting == 1
 
     # Corrected by compensating entries, never edited: the household stops benefiting only
     # when its last dividend is reversed.
     original = copy.deepcopy(repo.data["ledger"][first.id])
-    await service.reverse(principal=CITY, entry_id=first.id, data=ReversalIn(reason="金额有误"))
-    await service.reverse(principal=CITY, entry_id=second.id, data=ReversalIn(reason="金额有误"))
+    await service.reversal.reverse(ctx=ctx(CITY), entry_id=first.id, data=ReversalIn(reason="金额有误"))
+    await service.reversal.reverse(ctx=ctx(CITY), entry_id=second.id, data=ReversalIn(reason="金额有误"))
     assert repo.data["ledger"][first.id] == original
     reversed_ = [e.payload for e in uow.published if e.type == "projects.payment_reversed"]
     assert [p["households_benefiting_delta"] for p in reversed_] == [0, -1]
-    summary = await service.summary(principal=CITY, area="520330")
+    summary = await service.reports.summary(ctx=ctx(CITY), area="520330")
     assert summary.total.dividends_paid.fen == 0 and summary.total.households_benefiting == 0
     with pytest.raises(Conflict):
-        await service.reverse(principal=CITY, entry_id=first.id, data=ReversalIn(reason="再次冲正"))
+        await service.reversal.reverse(ctx=ctx(CITY), entry_id=first.id, data=ReversalIn(reason="再次冲正"))
     assert len(repo.data["ledger"]) == 4
 
 
 async def test_collective_income_needs_a_community_in_scope_and_of_the_project(fakes: Any) -> None:
     service, uow, _ = fakes
     _, pid = await setup_project(service, budget_wan=1000, amount_wan=100, status="operating")
-    from projects_service.models import CollectiveIncomeIn
+    from projects_service.ledger.models import CollectiveIncomeIn
 
     income = CollectiveIncomeIn(amount_fen=12 * WAN, year=2025, received_on=date(2025, 12, 25), project_id=pid)
-    entry = await service.record_collective_income(principal=CITY, community_code=COMMUNITY, data=income)
+    entry = await service.collective.record_collective_income(ctx=ctx(CITY), community_code=COMMUNITY, data=income)
     assert entry.amount.wan_yuan == "12.00" and entry.area_path[-1] == COMMUNITY
     with pytest.raises(InvalidInput) as exc:
-        await service.record_collective_income(principal=CITY, community_code=NEIGHBOUR, data=income)
+        await service.collective.record_collective_income(ctx=ctx(CITY), community_code=NEIGHBOUR, data=income)
     assert exc.value.field == "project_id"
     with pytest.raises(InvalidInput) as exc:
-        await service.record_collective_income(principal=CITY, community_code="520330101000", data=income)
+        await service.collective.record_collective_income(ctx=ctx(CITY), community_code="520330101000", data=income)
     assert exc.value.field == "community_code"  # a town is not a community
     renhuai = Principal(subject="r", roles=frozenset({Role.COMMUNITY_CADRE}), areas=frozenset({"520382"}))
     with pytest.raises(Forbidden):
-        await service.record_collective_income(
-            principal=renhuai, community_code=COMMUNITY, data=income.model_copy(update={"project_id": None})
+        await service.collective.record_collective_income(
+            ctx=ctx(renhuai), community_code=COMMUNITY, data=income.model_copy(update={"project_id": None})
         )
-    collective = await service.community_collective(principal=CITY, community_code=COMMUNITY)
+    collective = await service.reports.community_collective(ctx=ctx(CITY), community_code=COMMUNITY)
     assert collective.collective_income.fen == 12 * WAN and collective.income_by_year["2025"].fen == 12 * WAN
     event = uow.published[-1]
     assert event.type == "projects.collective_income_recorded" and event.payload["source_kinds"] == [
@@ -315,5 +304,5 @@ async def test_a_viewer_cannot_move_money(fakes: Any) -> None:
     sid, pid = await setup_project(service, budget_wan=1000, amount_wan=100, status="under_construction")
     viewer = Principal(subject="v", roles=frozenset({Role.COMMISSION_VIEWER}), areas=frozenset({"520300"}))
     with pytest.raises(Forbidden):
-        await service.disburse(principal=viewer, project_id=pid, data=pay(sid, 1))
-    assert (await service.get_project(principal=viewer, project_id=pid)).disbursed.fen == 0
+        await service.ledger.disburse(ctx=ctx(viewer), project_id=pid, data=pay(sid, 1))
+    assert (await service.projects.get_project(ctx=ctx(viewer), project_id=pid)).disbursed.fen == 0
