@@ -5,7 +5,7 @@
 # in .stack/test on ports 19192 (Kafka; controller 19193) and 27217 (SecantusDB), so it does not clash
 # with the dev stack of `make run` / `make stack-up`, and stopped again on exit (its data and logs
 # stay in .stack/test/ for a look; the next run starts from empty data).
-# Extra pytest arguments: PYTEST_ARGS="-k outbox -x".
+# Extra pytest arguments, split as a shell would (quotes group words): PYTEST_ARGS="-k 'outbox or relay' -x".
 # Exit code: pytest's, except that "no tests collected" (5) counts as a failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -56,9 +56,10 @@ if [[ ${#paths[@]} == 0 ]]; then
   exit 1
 fi
 
+extra=()
+eval "extra=(${PYTEST_ARGS:-})"  # the caller's own words, with their quoting
 set +e
-# shellcheck disable=SC2086  # PYTEST_ARGS is split into words on purpose
-.venv/bin/pytest -q "${paths[@]}" ${PYTEST_ARGS:-}
+.venv/bin/pytest -q "${paths[@]}" "${extra[@]}"
 rc=$?
 set -e
 if [[ $rc == 5 ]]; then

@@ -10,6 +10,7 @@ their community's code (520330001001-G01, 520330001001-G01-B03).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -54,7 +55,7 @@ def level_of_path(path: AreaPath) -> Level:
     return LEVELS[len(path) - 1]
 
 
-def within(path: AreaPath | list[str], scope: set[str] | frozenset[str]) -> bool:
+def within(path: Sequence[str], scope: set[str] | frozenset[str]) -> bool:
     """True when any code of the path is one of the scope's codes."""
     return any(code in scope for code in path)
 
@@ -66,7 +67,7 @@ def at_level(path: AreaPath | list[str], level: Level) -> str | None:
 
 # The shape of a code at each level (full match). A town's statistical code is its county's 6
 # digits, 3 of its own (not 000) and 000; a community's (居委会/村委会) ends in 3 digits that are
-# not 000, so neither is ever taken for the other (projects_service.models.path_of reads them so).
+# not 000, so neither is ever taken for the other (path_of_code reads them so).
 _TOWN = r"[0-9]{6}(?!000)[0-9]{3}000"
 _COMMUNITY = r"[0-9]{6}(?!000)[0-9]{3}(?!000)[0-9]{3}"
 _GRID = _COMMUNITY + r"-G[0-9]{2,3}"

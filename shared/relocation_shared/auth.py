@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import jwt
 from fastapi import Depends, Request
@@ -125,6 +126,16 @@ ROLE_LABELS = {
 }
 
 
+class Located(Protocol):
+    """Anything that lies in an area: a record with its area path."""
+
+    @property
+    def area_path(self) -> Sequence[str]: ...
+
+
+L = TypeVar("L", bound=Located)
+
+
 class Principal(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -140,7 +151,7 @@ class Principal(BaseModel):
         if not self.can(action):
             raise Forbidden("当前角色无权执行此操作", action=str(action))
 
-    def covers(self, area_path: tuple[str, ...] | list[str]) -> bool:
+    def covers(self, area_path: Sequence[str]) -> bool:
         return within(area_path, self.areas)
 
     def require_area(self, area_path: tuple[str, ...] | list[str], *, field: str | None = None) -> None:
@@ -152,6 +163,13 @@ class Principal(BaseModel):
         """For reads of one record: outside the scope it does not exist for this user (404)."""
         if not self.covers(area_path):
             raise NotFound(f"{what}不存在")
+
+    def found(self, record: L | None, what: str, *, field: str | None = None) -> L:
+        """The record, when it exists and lies in this user's areas; otherwise the same 404 for
+        both (`{what}不存在`, naming the field), so a record elsewhere cannot be told from none."""
+        if record is None or not self.covers(record.area_path):
+            raise NotFound(f"{what}不存在", field=field)
+        return record
 
 
 class TokenVerifier:

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from relocation_shared.auth import CurrentPrincipal
 from relocation_shared.context import Context
 
 
 def from_state(name: str = "service") -> Any:
-    """`Annotated[SomeService, from_state()]`: the object the lifespan stored as app.state.<name>."""
+    """`Annotated[SomeService, from_state("community.visits")]`: the object the lifespan stored
+    on app.state under that name (a dotted name reads an attribute of one)."""
+    first, *rest = name.split(".")
 
     def get(request: Request) -> Any:
-        return getattr(request.app.state, name)
+        value = getattr(request.app.state, first)
+        for attr in rest:
+            value = getattr(value, attr)
+        return value
 
     return Depends(get)
 
@@ -33,3 +38,9 @@ def request_context(principal: CurrentPrincipal, cid: Correlation) -> Context:
 
 
 CurrentContext = Annotated[Context, Depends(request_context)]
+
+
+# Query parameters every list endpoint takes, described once.
+AreaQuery = Annotated[str, Query(max_length=30, description="区域代码")]
+AfterQuery = Annotated[str | None, Query(max_length=64, description="上一页最后一条的 id(翻页)")]
+LimitQuery = Annotated[int, Query(ge=1, le=500, description="每页条数")]
