@@ -29,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from common import ROOT, national_id, percentile, services, stack_env, token
 
 from readmodel_service.config import Settings
-from readmodel_service.service import ViewConsumer
+from readmodel_service.fold.consumer import ViewConsumer
 from relocation_shared.clock import business_today, system_clock
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.events.employment import (
@@ -206,7 +206,7 @@ def rebuild_child(env: dict[str, str], topic: str) -> tuple[float, float]:
     code = f"""
 import asyncio, resource, time, uuid
 from relocation_shared.mongo import make_client
-from readmodel_service.service import rebuild
+from readmodel_service.rebuild.service import rebuild
 async def main():
     client = make_client({env["MONGODB_URI"]!r}, app_name="bench-rebuild")
     db = client["bench_rebuild_" + uuid.uuid4().hex[:6]]

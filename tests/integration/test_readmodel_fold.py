@@ -10,8 +10,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from readmodel_service.repository import ViewStore, active_generation
-from readmodel_service.service import Folder, Parsed, ReadModelService, ViewConsumer, rebuild
+from readmodel_service.fold.consumer import ViewConsumer
+from readmodel_service.fold.parse import Parsed
+from readmodel_service.fold.repository import active_generation
+from readmodel_service.fold.service import Folder
+from readmodel_service.rebuild.service import rebuild
+from readmodel_service.views.repository import ViewStore
+from readmodel_service.views.service import ReadModelService
 from relocation_shared.auth import Principal, Role
 from relocation_shared.clock import system_clock
 from relocation_shared.errors import NotFound

@@ -1,7 +1,7 @@
 """What the read model consumes: every service topic (it publishes nothing). How each event
-type moves the counters is declared with the indicators in models.py."""
+type moves the counters is declared with the indicators in indicators/."""
 
-from readmodel_service.models import FOLDS
+from readmodel_service.indicators import FOLDS
 from relocation_shared.events import CATALOG
 
 # Every topic in the catalog: the projects and community-work topics join as their services add events.

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from readmodel_service.service import Prefetcher
+from readmodel_service.fold.prefetch import Prefetcher
 from relocation_shared.events import CATALOG
 from relocation_shared.events.employment import TrainingCompleted
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from readmodel_service.models import INDICATORS, FeedItem, Trend, View, ZeroHousehold
-from readmodel_service.service import ReadModelService
+from readmodel_service.indicators import INDICATORS
+from readmodel_service.views.models import FeedItem, Trend, View, ZeroHousehold
+from readmodel_service.views.service import ReadModelService
+from readmodel_service.views.stream import sse_body
 from relocation_shared.auth import Action, CurrentPrincipal
+from relocation_shared.deps import from_state
 
-
-def get_service(request: Request) -> ReadModelService:
-    service: ReadModelService = request.app.state.service
-    return service
-
-
-Service = Annotated[ReadModelService, Depends(get_service)]
+Service = Annotated[ReadModelService, from_state("service")]
 Area = Annotated[str, Query(max_length=30, description="区域代码")]
 
 router = APIRouter(prefix="/api/v1", tags=["监测"])
@@ -88,15 +84,8 @@ async def stream(area: Area, principal: CurrentPrincipal, service: Service, requ
     principal.require(Action.READ)
     events = service.stream(principal=principal, area=area)
     first = await anext(events)  # scope and existence are checked before the stream opens
-
-    async def body() -> AsyncIterator[bytes]:
-        kind, data = first
-        yield f"event: {kind}\ndata: {data}\n\n".encode()
-        async for kind, data in events:
-            if await request.is_disconnected():
-                break
-            yield f"event: {kind}\ndata: {data}\n\n".encode()
-
     return StreamingResponse(
-        body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        sse_body(first, events, request),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

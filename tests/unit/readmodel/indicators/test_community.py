@@ -1,15 +1,12 @@
-"""The read model's community-work and projects indicators: what each event moves, the ratios as
-officials read them, and that compensating events (reopen, reversal) take back exactly what the
-original added."""
+"""The read model's community-work indicators: what each event moves, the ratios as officials
+read them, and that a reopened request takes back exactly what its closure added."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from readmodel_service.config import DEFAULT_TARGETS
-from readmodel_service.models import INDICATORS, rounded
-from readmodel_service.service import FoldPlan, evaluate
-from relocation_shared.events import CATALOG, EventPayload
+from readmodel_service.views.domain import evaluate
 from relocation_shared.events.community import (
     DisputeMediated,
     DisputeRegistered,
@@ -22,32 +19,8 @@ from relocation_shared.events.community import (
     RequestSubmitted,
     VisitRecorded,
 )
-from relocation_shared.events.projects import (
-    DividendPaid,
-    FundsDisbursed,
-    JobLinked,
-    PaymentReversed,
-    ProjectApproved,
-    ProjectStatusChanged,
-    SourceAmount,
-)
 from tests.clock import TODAY
-
-PATH = ("520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01")
-COUNTY_PATH = PATH[:3]
-AT = datetime(2025, 6, 30, 8, tzinfo=UTC)
-
-
-def fold(*payloads: EventPayload, path: tuple[str, ...] = PATH) -> FoldPlan:
-    plan = FoldPlan()
-    for p in payloads:
-        env = CATALOG.envelope(p, producer="t", area_path=path, aggregate_id="a1", occurred_at=AT)
-        plan.add(env, CATALOG.payload_of(env))
-    return plan
-
-
-def values(counters: dict[str, int], level: str = "county") -> dict[str, float | None]:
-    return {v.key: v.value for v in evaluate(counters, code="520330", level=level, targets=DEFAULT_TARGETS, on=TODAY)}
+from tests.unit.readmodel.helpers import AT, PATH, fold, values
 
 
 def submitted(rid: str) -> RequestSubmitted:
@@ -239,130 +212,3 @@ def test_mediation_success_rate_visits_this_year_and_points() -> None:
     # the yearly visits target is per county: a community has none
     community = {x.key: x for x in evaluate(c, code=PATH[4], level="community", targets=DEFAULT_TARGETS, on=TODAY)}
     assert community["visits_this_year"].target is None
-
-
-def approved(pid: str, *, central: int, city: int) -> ProjectApproved:
-    allocations = [
-        SourceAmount(source_id="s-central", source_kind="central_earmarked", year=2025, amount_fen=central),
-        SourceAmount(source_id="s-city", source_kind="city_special", year=2025, amount_fen=city),
-    ]
-    return ProjectApproved(
-        project_id=pid,
-        name="食用菌基地",
-        kind="industry",
-        chain="agriculture",
-        community_codes=[PATH[4]],
-        county_code=PATH[2],
-        provincial_demonstration=True,
-        approved_on=date(2025, 3, 1),
-        allocations=allocations,
-        allocated_fen=central + city,
-        source_kinds=["central_earmarked", "city_special"],
-    )
-
-
-def test_projects_money_in_wan_yuan_by_source_status_and_chain() -> None:
-    disbursed = FundsDisbursed(
-        entry_id="e1",
-        project_id="p1",
-        kind="industry",
-        chain="agriculture",
-        source_id="s-central",
-        source_kind="central_earmarked",
-        year=2025,
-        amount_fen=150_000_000,  # 150万元
-        disbursed_on=date(2025, 4, 1),
-        allocation_remaining_fen=50_000_000,
-        budget_remaining_fen=0,
-    )
-    status = ProjectStatusChanged(
-        project_id="p1",
-        kind="industry",
-        chain="agriculture",
-        source_kinds=["central_earmarked", "city_special"],
-        provincial_demonstration=True,
-        from_status="approved",
-        to_status="operating",
-        changed_on=date(2025, 5, 1),
-    )
-    dividend = DividendPaid(
-        entry_id="e2",
-        project_id="p1",
-        kind="industry",
-        chain="agriculture",
-        source_kinds=["central_earmarked"],
-        recipient="household",
-        community_code=PATH[4],
-        household_id="h1",
-        amount_fen=123_456,
-        year=2025,
-        paid_on=date(2025, 6, 1),
-        households_benefiting_delta=1,
-    )
-    job = JobLinked(
-        project_id="p1",
-        kind="industry",
-        chain="agriculture",
-        source_kinds=["central_earmarked"],
-        spell_id="s1",
-        resident_id="r1",
-        household_id="h1",
-        community_code=PATH[4],
-        jobs=1,
-    )
-    plan = fold(approved("p1", central=200_000_000, city=64_000_000), disbursed, status, dividend, job, path=PATH[:5])
-    for code in PATH[:5]:
-        c = dict(plan.views[code])
-        v = values(c)
-        assert v["projects"] == 1 and v["projects:status:operating"] == 1 and v["projects:status:approved"] == 0
-        assert v["projects:chain:agriculture"] == 1 and v["projects_demonstration"] == 1
-        assert v["allocated"] == 264.0 and v["allocated:central_earmarked"] == 200.0
-        assert v["allocated:city_special"] == 64.0
-        assert v["disbursed"] == 150.0 and v["disbursed:central_earmarked"] == 150.0
-        assert v["disbursement_rate"] == 56.82  # 150 / 264
-        assert v["dividends"] == 0.12 and v["households_benefiting"] == 1 and v["project_jobs"] == 1
-
-    reversal = PaymentReversed(
-        entry_id="e3",
-        reverses="e2",
-        payment_kind="dividend",
-        amount_fen=123_456,
-        project_id="p1",
-        recipient="household",
-        community_code=PATH[4],
-        household_id="h1",
-        source_kinds=["central_earmarked"],
-        reason="重复发放",
-        reversed_on=date(2025, 6, 2),
-        households_benefiting_delta=-1,
-    )
-    after = dict(
-        fold(approved("p1", central=200_000_000, city=64_000_000), dividend, reversal, path=PATH[:5]).views["520330"]
-    )
-    assert after["dividends_fen"] == 0 and after["dividends_fen:household"] == 0
-    assert after["households_benefiting"] == 0
-
-
-def test_a_cancelled_project_gives_back_its_undisbursed_allocation() -> None:
-    cancelled = ProjectStatusChanged(
-        project_id="p1",
-        kind="industry",
-        chain="agriculture",
-        source_kinds=["central_earmarked", "city_special"],
-        provincial_demonstration=True,
-        from_status="approved",
-        to_status="cancelled",
-        changed_on=date(2025, 5, 1),
-        reason="选址调整",
-        released=[SourceAmount(source_id="s-city", source_kind="city_special", year=2025, amount_fen=64_000_000)],
-    )
-    c = dict(fold(approved("p1", central=200_000_000, city=64_000_000), cancelled, path=COUNTY_PATH).views["520330"])
-    assert c["allocated_fen"] == 200_000_000 and c["allocated_fen:city_special"] == 0
-    assert c["projects:status:cancelled"] == 1 and c["projects:status:approved"] == 0
-
-
-def test_amount_indicators_are_labelled_for_officials() -> None:
-    assert INDICATORS["request_completion_rate"].label == "民情实事办结率"
-    assert INDICATORS["mediation_success_rate"].label == "调解成功率"
-    assert INDICATORS["allocated"].unit == "万元"
-    assert rounded(INDICATORS["dividends"].compute({"dividends_fen": 14_491_700_00}), 2) == 1449.17  # the seed's 分红
