@@ -3,7 +3,8 @@
 #   make install     .venv from requirements.lock (hash-checked) + editable shared/ and services/*,
 #                    and the monitoring page (npm ci + build)
 #   make lock        re-resolve uv.lock and export requirements.lock
-#   make lint        ruff, ruff format --check, mypy, docker-compose.yml and deploy/k8s checks
+#   make lint        ruff, ruff format --check, mypy, the size limits (scripts/check_limits.py), docker-compose.yml
+#                    and deploy/k8s checks
 #   make test        install, lint, Chromium and faketime (apt, as root), the unit suite at five instants
 #                    and host zones (faketime), then pytest against a local Kafka + SecantusDB
 #   make run         install, then scripts/run.py (SCALE=n -> --scale n; ARGS=... passed through)
@@ -46,7 +47,7 @@ WEB_SOURCES := $(WEB_DIR)/package-lock.json $(WEB_DIR)/build.mjs $(wildcard $(WE
 .PHONY: help install lock lint lint-py lint-deploy test run bench stack-up stack-down stack-status clean distclean
 
 help:
-	@sed -n '3,15s/^# \{0,1\}//p' Makefile
+	@sed -n '3,16s/^# \{0,1\}//p' Makefile
 
 # --- install -----------------------------------------------------------------------------------
 
@@ -90,6 +91,7 @@ lint-py:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared services
+	$(VPY) scripts/check_limits.py services shared
 
 # Deployment files: docker-compose.yml against the compose spec vendored in check-jsonschema, and
 # the Kubernetes manifests (no k8s schema is vendored there) parsed and checked for their basics.
