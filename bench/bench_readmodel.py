@@ -31,7 +31,7 @@ from common import ROOT, national_id, percentile, services, stack_env, token
 from readmodel_service.config import Settings
 from readmodel_service.fold.consumer import ViewConsumer
 from relocation_shared.clock import business_today, system_clock
-from relocation_shared.events import CATALOG, Envelope
+from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.events.employment import (
     EmploymentEnded,
     HouseholdLabourChanged,
@@ -63,8 +63,8 @@ def synthetic(n: int, seed: int = 5) -> list[bytes]:
         at = base + timedelta(minutes=5 * h)
         day = at.date()
 
-        def env(p: object, path: tuple[str, ...] = path, hid: str = hid, at: datetime = at) -> bytes:
-            e: Envelope = CATALOG.envelope(p, producer="bench", area_path=path, aggregate_id=hid, occurred_at=at)  # type: ignore[arg-type]
+        def env(p: EventPayload, path: tuple[str, ...] = path, hid: str = hid, at: datetime = at) -> bytes:
+            e: Envelope = CATALOG.envelope(p, producer="bench", area_path=path, aggregate_id=hid, occurred_at=at)
             return e.to_bytes()
 
         out.append(

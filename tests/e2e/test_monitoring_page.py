@@ -7,6 +7,7 @@ Screenshots of every step go to test-artifacts/e2e/monitor-*.png."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import secrets
 import subprocess
@@ -22,6 +23,9 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from readmodel_service.indicators import INDICATORS
+from readmodel_service.indicators.employment import EMPLOYMENT
+from readmodel_service.indicators.registry import REGISTRY
 from relocation_shared.auth import mint_token
 from tests.e2e.conftest import ARTIFACTS, ROOT, Platform, ServiceProcess, start_service
 from tests.e2e.test_registry_and_employment import national_id
@@ -41,33 +45,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CITY, XISHUI, RENHUAI = "520300", "520330", "520382"
-# The part of the GB/T 2260 area file the test needs: the province, 遵义市 and its counties.
-COUNTIES = {
-    "520302": "红花岗区",
-    "520303": "汇川区",
-    "520304": "播州区",
-    "520322": "桐梓县",
-    "520323": "绥阳县",
-    "520324": "正安县",
-    "520325": "道真仡佬族苗族自治县",
-    "520326": "务川仡佬族苗族自治县",
-    "520327": "凤冈县",
-    "520328": "湄潭县",
-    "520329": "余庆县",
-    XISHUI: "习水县",
-    "520381": "赤水市",
-    RENHUAI: "仁怀市",
-}
-HEADLINE = [
-    "households",
-    "residents",
-    "labour_force",
-    "employed",
-    "employment_rate",
-    "employed_per_household",
-    "zero_employment_households",
-]
-DECIMALS = {"employment_rate": 2, "employed_per_household": 2}
+# The city's counties, from the GB/T 2260 area file the registry is seeded with.
+AREAS_FILE = ROOT / "services" / "governance" / "governance_service" / "data" / "zunyi_areas.json"
+COUNTIES = {a["code"]: a["name"] for a in json.loads(AREAS_FILE.read_text(encoding="utf-8")) if a["level"] == "county"}
+# The page's headline cards: the registry's and employment's headline indicators, in the order the
+# read model declares them, with their decimals.
+HEADLINE = [i.key for g in (REGISTRY, EMPLOYMENT) for i in g.indicators if i.headline]
+DECIMALS = {key: INDICATORS[key].decimals for key in HEADLINE}
 PAGE_ERRORS: dict[int, list[str]] = {}  # the script errors of each page, for the failure messages
 
 

@@ -5,29 +5,16 @@ second."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Platform, ServiceProcess
+from tests.e2e.conftest import Platform, ServiceProcess, sse, view_of
 from tests.e2e.test_registry_and_employment import XISHUI, Client, make_community, national_id, wait_roster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("topics")]
-
-
-async def sse(url: str, headers: dict[str, str]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    async with httpx.AsyncClient(timeout=None) as client, client.stream("GET", url, headers=headers) as resp:
-        assert resp.status_code == 200, await resp.aread()
-        kind = ""
-        async for line in resp.aiter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                yield kind, json.loads(line[6:])
 
 
 def counter(view: dict[str, Any], key: str) -> int:
@@ -55,8 +42,7 @@ async def test_an_employment_change_reaches_the_stream_and_the_views_within_a_se
     wait_roster(cadre, rid)
 
     def view(area: str) -> dict[str, Any]:
-        r = httpx.get(f"{readmodel.url}/api/v1/views/{area}", headers=city, timeout=5)
-        return r.json() if r.status_code == 200 else {"counters": {}}
+        return view_of(readmodel, area, city)
 
     # the read model has caught up with the registration (the zero-employment alert is there too)
     deadline = time.monotonic() + 30

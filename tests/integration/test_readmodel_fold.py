@@ -30,6 +30,7 @@ from relocation_shared.events.employment import (
 )
 from relocation_shared.events.governance import AreaRegistered, HouseholdRegistered
 from relocation_shared.kafka import ensure_topics
+from tests.context import ctx
 from tests.integration.kafka_helpers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -172,14 +173,13 @@ async def run_consumer(
         dlq=dlq,
         batch_max=7,  # small batches: a story spans several transactions
     )
-    c._dlq_owned = dlq  # type: ignore[attr-defined]
     await c.start()
     return c
 
 
 async def stop_consumer(c: ViewConsumer) -> None:
     await c.stop()
-    await c._dlq_owned.stop()  # type: ignore[attr-defined]
+    await c.dlq.stop()  # the dead-letter producer run_consumer started
 
 
 def nonzero(counters: dict[str, int]) -> dict[str, int]:
@@ -311,12 +311,14 @@ async def test_rebuild_equals_live_and_switches_over(mongo_client, db, bootstrap
     try:
         await settle(db, len(events), live)
         before = await views(db)
-        assert (await ViewStore(db, 1).view("520330"))["name"] == "习水县"
+        county = await ViewStore(db, 1).view("520330")
+        assert county is not None and county["name"] == "习水县"
 
         generation = await rebuild(client=mongo_client, db=db, bootstrap=bootstrap, topics=[topic], switch=False)
         assert generation == 2
         assert await views(db, 2) == before
-        assert (await ViewStore(db, 2).view("520330"))["name"] == "习水县"
+        county = await ViewStore(db, 2).view("520330")
+        assert county is not None and county["name"] == "习水县"
 
         generation = await rebuild(client=mongo_client, db=db, bootstrap=bootstrap, topics=[topic], switch=True)
         assert await active_generation(db) == generation == 3
@@ -352,7 +354,7 @@ async def test_as_of_matches_the_views_taken_at_that_time(mongo_client, db, boot
     try:
         await produce(bootstrap, topic, june)
         await settle(db, len(june), live)
-        at_june = await service.view(principal=OFFICER, area="520330")
+        at_june = await service.view(ctx=ctx(OFFICER), area="520330")
         july = [
             CATALOG.envelope(
                 CATALOG.payload_of(e).model_copy(update={"household_id": e.aggregate_id + "j"}),
@@ -367,14 +369,14 @@ async def test_as_of_matches_the_views_taken_at_that_time(mongo_client, db, boot
         await settle(db, len(june) + len(july), live)
     finally:
         await stop_consumer(live)
-    as_of_june = await service.as_of(principal=OFFICER, area="520330", on=date(2025, 6, 30))
+    as_of_june = await service.as_of(ctx=ctx(OFFICER), area="520330", on=date(2025, 6, 30))
     assert as_of_june.counters == nonzero(at_june.counters)
     assert [i.value for i in as_of_june.indicators] == [i.value for i in at_june.indicators]
-    now = await service.view(principal=OFFICER, area="520330")
+    now = await service.view(ctx=ctx(OFFICER), area="520330")
     assert now.counters != at_june.counters
-    as_of_july = await service.as_of(principal=OFFICER, area="520330", on=date(2025, 7, 31))
+    as_of_july = await service.as_of(ctx=ctx(OFFICER), area="520330", on=date(2025, 7, 31))
     assert nonzero(as_of_july.counters) == nonzero(now.counters)
-    trend = await service.trend(principal=OFFICER, area="520330", indicator="employed", since=None)
+    trend = await service.trend(ctx=ctx(OFFICER), area="520330", indicator="employed", since=None)
     assert [p.date for p in trend.points] == [date(2025, 6, 30), date(2025, 7, 15)]
     assert trend.points[-1].value == now.counters["employed"]
 
@@ -431,20 +433,20 @@ async def test_grid_and_building_views_are_served_from_their_community(mongo_cli
     await folder.fold(parsed(events, "t", 0, 0))
     service = ReadModelService(db=db, targets={}, clock=system_clock)
     comm = "520330001001"
-    community = await service.view(principal=OFFICER, area=comm)
+    community = await service.view(ctx=ctx(OFFICER), area=comm)
     assert [c.area.code for c in community.children] == [f"{comm}-G01"]
-    grid = await service.view(principal=OFFICER, area=f"{comm}-G01")
+    grid = await service.view(ctx=ctx(OFFICER), area=f"{comm}-G01")
     assert grid.area.level == "grid" and grid.area.path[-2:] == [comm, f"{comm}-G01"]
     assert [c.area.code for c in grid.children] == [f"{comm}-G01-B{b:02d}" for b in (1, 2, 3)]
     assert grid.counters == community.counters  # the community's only grid
-    buildings = [await service.view(principal=OFFICER, area=c.area.code) for c in grid.children]
+    buildings = [await service.view(ctx=ctx(OFFICER), area=c.area.code) for c in grid.children]
     assert sum(b.counters.get("employed", 0) for b in buildings) == grid.counters["employed"]
     assert all(b.children == [] for b in buildings)
-    town = await service.view(principal=OFFICER, area="520330001000")
+    town = await service.view(ctx=ctx(OFFICER), area="520330001000")
     assert [c.area.code for c in town.children] == [comm, "520330001002"]
     assert all("sub" not in c.counters for c in town.children)
     with pytest.raises(NotFound):
-        await service.view(principal=OFFICER, area=f"{comm}-G09")
+        await service.view(ctx=ctx(OFFICER), area=f"{comm}-G09")
 
 
 async def test_two_instances_folding_different_partitions_at_once_lose_nothing(mongo_client, db):

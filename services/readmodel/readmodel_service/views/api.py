@@ -12,39 +12,32 @@ from readmodel_service.indicators import INDICATORS
 from readmodel_service.views.models import FeedItem, Trend, View, ZeroHousehold
 from readmodel_service.views.service import ReadModelService
 from readmodel_service.views.stream import sse_body
-from relocation_shared.auth import Action, CurrentPrincipal
-from relocation_shared.deps import from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, from_state
 
 Service = Annotated[ReadModelService, from_state("service")]
-Area = Annotated[str, Query(max_length=30, description="区域代码")]
 
 router = APIRouter(prefix="/api/v1", tags=["监测"])
 
 
 @router.get("/views/{area}", response_model=View, summary="区域指标及下级对比")
-async def view(area: str, principal: CurrentPrincipal, service: Service) -> View:
-    principal.require(Action.READ)
-    return await service.view(principal=principal, area=area)
+async def view(area: str, ctx: CurrentContext, service: Service) -> View:
+    return await service.view(ctx=ctx, area=area)
 
 
 @router.get("/views/{area}/as-of", response_model=View, summary="某日的区域指标")
-async def as_of(
-    area: str, on: Annotated[date, Query(alias="date")], principal: CurrentPrincipal, service: Service
-) -> View:
-    principal.require(Action.READ)
-    return await service.as_of(principal=principal, area=area, on=on)
+async def as_of(area: str, on: Annotated[date, Query(alias="date")], ctx: CurrentContext, service: Service) -> View:
+    return await service.as_of(ctx=ctx, area=area, on=on)
 
 
 @router.get("/views/{area}/trend", response_model=Trend, summary="指标趋势")
 async def trend(
     area: str,
     indicator: Annotated[str, Query(max_length=60)],
-    principal: CurrentPrincipal,
+    ctx: CurrentContext,
     service: Service,
     since: date | None = None,
 ) -> Trend:
-    principal.require(Action.READ)
-    return await service.trend(principal=principal, area=area, indicator=indicator, since=since)
+    return await service.trend(ctx=ctx, area=area, indicator=indicator, since=since)
 
 
 @router.get("/indicators", summary="指标定义")
@@ -65,24 +58,21 @@ async def indicators() -> list[dict[str, str | int | bool]]:
 
 @router.get("/zero-employment-households", response_model=list[ZeroHousehold], summary="零就业家庭清单")
 async def zero_households(
-    area: Area, principal: CurrentPrincipal, service: Service, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+    area: AreaQuery, ctx: CurrentContext, service: Service, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[ZeroHousehold]:
-    principal.require(Action.READ)
-    return await service.zero_households(principal=principal, area=area, limit=limit)
+    return await service.zero_households(ctx=ctx, area=area, limit=limit)
 
 
 @router.get("/feed", response_model=list[FeedItem], summary="最新动态")
 async def feed(
-    area: Area, principal: CurrentPrincipal, service: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    area: AreaQuery, ctx: CurrentContext, service: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[FeedItem]:
-    principal.require(Action.READ)
-    return await service.feed(principal=principal, area=area, limit=limit)
+    return await service.feed(ctx=ctx, area=area, limit=limit)
 
 
 @router.get("/stream", summary="实时推送(Server-Sent Events)")
-async def stream(area: Area, principal: CurrentPrincipal, service: Service, request: Request) -> StreamingResponse:
-    principal.require(Action.READ)
-    events = service.stream(principal=principal, area=area)
+async def stream(area: AreaQuery, ctx: CurrentContext, service: Service, request: Request) -> StreamingResponse:
+    events = service.stream(ctx=ctx, area=area)
     first = await anext(events)  # scope and existence are checked before the stream opens
     return StreamingResponse(
         sse_body(first, events, request),

@@ -238,45 +238,49 @@ export function typesOption(children) {
   };
 }
 
+// A pie in two rings: `inner` and `outer` are each ring's own settings (name, radius, label, data).
+const ring = (own) => ({ type: "pie", center: ["50%", "52%"], itemStyle: { borderColor: "#fff", borderWidth: 2 }, ...own });
+
+function ringsOption({ any, emptyText, tooltip, inner, outer }) {
+  return {
+    textStyle: { fontFamily: FONT, color: COLORS.ink },
+    ...(any ? noGraphic : empty(emptyText)),
+    tooltip: { trigger: "item", formatter: tooltip, textStyle: { fontFamily: FONT } },
+    series: [ring(inner), ring(outer)],
+  };
+}
+
 /** The area's employed: 外出务工 vs 就近就地 inside, the six types around. */
 export function pieOption(counters) {
   const away = EMPLOYMENT_TYPES.filter((t) => t.away);
   const total = EMPLOYMENT_TYPES.reduce((s, t) => s + (counters[`employed:${t.key}`] || 0), 0);
   const sum = (types) => types.reduce((s, t) => s + (counters[`employed:${t.key}`] || 0), 0);
-  return {
-    textStyle: { fontFamily: FONT, color: COLORS.ink },
-    ...(total ? noGraphic : empty("暂无就业数据")),
-    tooltip: { trigger: "item", formatter: "{b}<br>{c} 人({d}%)", textStyle: { fontFamily: FONT } },
-    series: [
-      {
-        name: "外出与就近",
-        type: "pie",
-        radius: [0, "36%"],
-        center: ["50%", "52%"],
-        label: { position: "inner", color: "#fff", fontSize: 12, fontWeight: "bold", formatter: "{b}\n{d}%" },
-        itemStyle: { borderColor: "#fff", borderWidth: 2 },
-        data: [
-          { name: "外出务工", value: sum(away), itemStyle: { color: "#2f5fa8" } },
-          { name: "就近就地", value: sum(EMPLOYMENT_TYPES.filter((t) => !t.away)), itemStyle: { color: "#17895f" } },
-        ].filter((d) => d.value > 0),
-      },
-      {
-        name: "就业类型",
-        type: "pie",
-        radius: ["48%", "68%"],
-        center: ["50%", "52%"],
-        avoidLabelOverlap: true,
-        itemStyle: { borderColor: "#fff", borderWidth: 2 },
-        label: { formatter: "{b}\n{c}人", fontSize: 12, color: COLORS.ink },
-        labelLine: { length: 8, length2: 8 },
-        data: EMPLOYMENT_TYPES.map((t) => ({
-          name: t.label,
-          value: counters[`employed:${t.key}`] || 0,
-          itemStyle: { color: TYPE_COLORS[t.key] },
-        })).filter((d) => d.value > 0),
-      },
-    ],
-  };
+  return ringsOption({
+    any: total,
+    emptyText: "暂无就业数据",
+    tooltip: "{b}<br>{c} 人({d}%)",
+    inner: {
+      name: "外出与就近",
+      radius: [0, "36%"],
+      label: { position: "inner", color: "#fff", fontSize: 12, fontWeight: "bold", formatter: "{b}\n{d}%" },
+      data: [
+        { name: "外出务工", value: sum(away), itemStyle: { color: "#2f5fa8" } },
+        { name: "就近就地", value: sum(EMPLOYMENT_TYPES.filter((t) => !t.away)), itemStyle: { color: "#17895f" } },
+      ].filter((d) => d.value > 0),
+    },
+    outer: {
+      name: "就业类型",
+      radius: ["48%", "68%"],
+      avoidLabelOverlap: true,
+      label: { formatter: "{b}\n{c}人", fontSize: 12, color: COLORS.ink },
+      labelLine: { length: 8, length2: 8 },
+      data: EMPLOYMENT_TYPES.map((t) => ({
+        name: t.label,
+        value: counters[`employed:${t.key}`] || 0,
+        itemStyle: { color: TYPE_COLORS[t.key] },
+      })).filter((d) => d.value > 0),
+    },
+  });
 }
 
 /** One indicator over time, from the daily ledger, with its target. */
@@ -413,31 +417,23 @@ export function projectsPieOption(counters) {
     value: counters[`projects:chain:${c.key}`] || 0,
     itemStyle: { color: c.color },
   })).filter((d) => d.value > 0);
-  return {
-    textStyle: { fontFamily: FONT, color: COLORS.ink },
-    ...(status.length ? noGraphic : empty("暂无项目")),
-    tooltip: { trigger: "item", formatter: "{a}<br>{b}:{c} 个({d}%)", textStyle: { fontFamily: FONT } },
-    series: [
-      {
-        name: "项目状态",
-        type: "pie",
-        radius: [0, "38%"],
-        center: ["50%", "52%"],
-        label: { position: "inner", color: "#fff", fontSize: 11, formatter: "{b}\n{c}" },
-        itemStyle: { borderColor: "#fff", borderWidth: 2 },
-        data: status,
-      },
-      {
-        name: "产业链",
-        type: "pie",
-        radius: ["50%", "68%"],
-        center: ["50%", "52%"],
-        itemStyle: { borderColor: "#fff", borderWidth: 2 },
-        label: { formatter: "{b}\n{c}个", fontSize: 12, color: COLORS.ink },
-        data: chains,
-      },
-    ],
-  };
+  return ringsOption({
+    any: status.length,
+    emptyText: "暂无项目",
+    tooltip: "{a}<br>{b}:{c} 个({d}%)",
+    inner: {
+      name: "项目状态",
+      radius: [0, "38%"],
+      label: { position: "inner", color: "#fff", fontSize: 11, formatter: "{b}\n{c}" },
+      data: status,
+    },
+    outer: {
+      name: "产业链",
+      radius: ["50%", "68%"],
+      label: { formatter: "{b}\n{c}个", fontSize: 12, color: COLORS.ink },
+      data: chains,
+    },
+  });
 }
 
 /** The 四单 requests of the area: where they stand, with the overdue ones in red. */

@@ -5,13 +5,16 @@ offsets and its event ids, so a redelivered record (below the stored offset) and
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 from aiokafka.structs import ConsumerRecord
+from pymongo import AsyncMongoClient
 
 from readmodel_service.fold.parse import Parsed, parse
 from readmodel_service.fold.service import Folder
 from relocation_shared.events import CATALOG
 from relocation_shared.events.employment import TrainingCompleted
+from relocation_shared.mongo import Doc
 from tests.clock import frozen
 from tests.fakes.readmodel import FakeClient, FakeFoldStore
 from tests.unit.readmodel.helpers import PATH, envelope
@@ -39,9 +42,11 @@ def records(payloads: list[TrainingCompleted], first_offset: int, partition: int
     return out
 
 
-def folder() -> tuple[Folder, FakeFoldStore]:
-    store = FakeFoldStore()
-    return Folder(FakeClient(store), store, dlq=None, mode="live", clock=frozen()), store
+def folder(store: FakeFoldStore | None = None) -> tuple[Folder, FakeFoldStore]:
+    """A live folder over `store` (a new empty one by default), its transactions the fake client's."""
+    store = FakeFoldStore() if store is None else store
+    client = cast("AsyncMongoClient[Doc]", FakeClient(store))
+    return Folder(client, store, dlq=None, mode="live", clock=frozen()), store
 
 
 async def test_a_batch_is_written_with_its_next_offsets_and_its_ids() -> None:
@@ -72,7 +77,7 @@ async def test_an_instance_that_starts_later_knows_what_another_folded() -> None
     a, store = folder()
     [first] = records([trained(1)], 0)
     await a.fold([first])
-    b = Folder(FakeClient(store), store, dlq=None, mode="live", clock=frozen())
+    b, _ = folder(store)
     await b.load()
     resent = [Parsed(TOPIC, 1, 3, first.env, first.payload)]  # the same event on another partition
     plan = await b.fold(resent)

@@ -10,6 +10,7 @@ from readmodel_service.fold.repository import documents
 from relocation_shared.events import CATALOG
 from relocation_shared.events.employment import EmploymentEnded, HouseholdLabourChanged, WorkerEmployed
 from relocation_shared.events.governance import HouseholdRegistered
+from relocation_shared.mongo import Doc
 from tests.clock import NOW
 from tests.unit.readmodel.helpers import PATH, envelope
 
@@ -78,12 +79,12 @@ def test_documents_add_the_batch_to_what_is_stored() -> None:
     plan = FoldPlan()
     e = envelope(HouseholdLabourChanged(household_id="h1", labour_count=3, previous_labour_count=1, employed_count=0))
     plan.add(e, CATALOG.payload_of(e))
-    stored_views = {
+    stored_views: dict[str, Doc] = {
         "520330": {"_id": "520330", "name": "习水县", "counters": {"labour_force": 10, "employed": 7}},
         PATH[4]: {"_id": PATH[4], "counters": {"labour_force": 4}, "sub": {PATH[5]: {"counters": {"labour_force": 4}}}},
     }
     day = "2025-06-30"
-    stored_daily = {f"5203|{day}": {"_id": f"5203|{day}", "areas": {"520330": {"labour_force": 1}}}}
+    stored_daily: dict[str, Doc] = {f"5203|{day}": {"_id": f"5203|{day}", "areas": {"520330": {"labour_force": 1}}}}
     views, daily = documents(plan, views=stored_views, daily=stored_daily, now=NOW)
     by_id = {d["_id"]: d for d in views}
     assert by_id["520330"]["counters"] == {"labour_force": 12, "employed": 7}

@@ -42,6 +42,7 @@ class FakeConsumer:
         self.high = high
         self.fail = fail
         self.answered = 0  # polls completed
+        self.answered_at_take = 0  # polls completed when the first batch was handed over
 
     async def getmany(self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None):
         await asyncio.sleep(0.001)
@@ -61,11 +62,11 @@ class FakeConsumer:
 
 
 async def taken(consumer: FakeConsumer, *, batch_max: int, fill_seconds: float = 5.0) -> tuple[list[int], dict]:
-    prefetch = Prefetcher(consumer, batch_max=batch_max, poll_ms=200, fill_seconds=fill_seconds)  # type: ignore[arg-type]
+    prefetch = Prefetcher(consumer, batch_max=batch_max, poll_ms=200, fill_seconds=fill_seconds)
     prefetch.start()
     try:
         positions, parsed = await asyncio.wait_for(prefetch.take(), timeout=3)
-        consumer.answered_at_take = consumer.answered  # type: ignore[attr-defined]
+        consumer.answered_at_take = consumer.answered
     finally:
         await prefetch.stop()
     return [p.offset for p in parsed], positions

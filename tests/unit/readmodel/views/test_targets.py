@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from readmodel_service.views.domain import evaluate, target_for
+from readmodel_service.views.domain import Targets, evaluate, target_for
 from tests.clock import TODAY
 
-TARGETS = {
+TARGETS: Targets = {
     "employment_rate": {"default": 95.0, "520330": 98.0},
     "zero_employment_households": {"default": 0},
 }
