@@ -3,7 +3,6 @@ processes, tokens, valid national ID numbers, and percentile arithmetic."""
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 import sys
@@ -25,15 +24,8 @@ from relocation_shared.pii import check_digit  # noqa: E402
 
 @contextmanager
 def stack_env() -> Iterator[dict[str, str]]:
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URI"):
-        yield {k: os.environ[k] for k in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")}
-        return
-    d = ROOT / ".stack" / "bench"
-    env = stack.start_stack(d, kafka_port=19492, mongo_port=27417)
-    try:
+    with stack.stack_from_env(ROOT / ".stack" / "bench", kafka_port=19492, mongo_port=27417) as env:
         yield env
-    finally:
-        stack.stop_stack(d)
 
 
 @contextmanager

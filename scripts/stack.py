@@ -279,7 +279,7 @@ def _run_coro(coro: Coroutine[Any, Any, T]) -> T:
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 def mongo_healthy(mongo_port: int, timeout: float = 2.0) -> bool:
@@ -617,6 +617,21 @@ def stop_stack(dir: str | os.PathLike[str] = DEFAULT_DIR) -> None:
         pid_file.unlink(missing_ok=True)
     if errors:
         raise StackError("; ".join(errors))
+
+
+@contextlib.contextmanager
+def stack_from_env(dir: str | os.PathLike[str], *, kafka_port: int, mongo_port: int) -> Iterator[dict[str, str]]:
+    """The stack the environment names (KAFKA_BOOTSTRAP_SERVERS and MONGODB_URI both set), or else
+    one started in `dir` on these ports for the time of the `with`, and stopped after it."""
+    bootstrap, mongo_uri = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URI")
+    if bootstrap and mongo_uri:
+        yield {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "MONGODB_URI": mongo_uri}
+        return
+    env = start_stack(dir, kafka_port=kafka_port, mongo_port=mongo_port)
+    try:
+        yield env
+    finally:
+        stop_stack(dir)
 
 
 def clean_stack(dir: str | os.PathLike[str] = DEFAULT_DIR) -> None:

@@ -5,7 +5,6 @@ otherwise started by the project's own script (scripts/stack.py) for this test r
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,20 +20,11 @@ structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.
 
 @pytest.fixture(scope="session")
 def stack_env() -> Iterator[dict[str, str]]:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    mongo_uri = os.environ.get("MONGODB_URI")
-    if bootstrap and mongo_uri:
-        yield {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "MONGODB_URI": mongo_uri}
-        return
     sys.path.insert(0, str(ROOT / "scripts"))
     import stack  # the project's own start/stop script
 
-    stack_dir = ROOT / ".stack" / "pytest"
-    env = stack.start_stack(stack_dir, kafka_port=19292, mongo_port=27317)
-    try:
+    with stack.stack_from_env(ROOT / ".stack" / "pytest", kafka_port=19292, mongo_port=27317) as env:
         yield env
-    finally:
-        stack.stop_stack(stack_dir)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,45 @@ class Platform:
         return [self.governance.log, self.employment.log]
 
 
+@contextmanager
+def running(name: str, env: dict[str, str]) -> Iterator[ServiceProcess]:
+    """A service as a process, ready when the `with` is entered, stopped when it is left (its log
+    in test-artifacts/e2e)."""
+    proc = start_service(name, env, log_dir=ARTIFACTS)
+    try:
+        proc.wait_ready()
+        yield proc
+    finally:
+        proc.stop()
+
+
+def add_place(gov: Callable[..., httpx.Response], county: str, town: str, community: str) -> dict[str, str]:
+    """A town, a community, its grid G01 and building B01 under `county`, through the registry
+    (`gov` is a client's call to it: method, path, body); an area already there is fine."""
+    grid, building = f"{community}-G01", f"{community}-G01-B01"
+    for code, level, parent, name in [
+        (town, "town", county, "测试街道"),
+        (community, "community", town, "测试安置社区"),
+        (grid, "grid", community, "一网格"),
+        (building, "building", grid, "1栋"),
+    ]:
+        r = gov("POST", "/api/v1/areas", {"code": code, "name": name, "level": level, "parent": parent})
+        assert r.status_code in (201, 409), r.text
+    return {"community_code": community, "grid_code": grid, "building_code": building}
+
+
+async def sse(url: str, headers: dict[str, str]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """The events of a Server-Sent Events stream, as (event name, decoded data)."""
+    async with httpx.AsyncClient(timeout=None) as client, client.stream("GET", url, headers=headers) as resp:
+        assert resp.status_code == 200, await resp.aread()
+        kind = ""
+        async for line in resp.aiter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                yield kind, json.loads(line[6:])
+
+
 @pytest.fixture(scope="session")
 def platform(stack_env: dict[str, str]) -> Iterator[Platform]:
     """The registry and the employment service for the whole session. Tests share them rather than
@@ -77,21 +118,14 @@ def platform(stack_env: dict[str, str]) -> Iterator[Platform]:
 def readmodel(platform: Platform, stack_env: dict[str, str]) -> Iterator[ServiceProcess]:
     """The read model as a process, verifying the platform's tokens. Like in production it folds
     every topic from the beginning: tests compare views before and after their own changes."""
-    rm = start_service(
-        "readmodel",
-        {
-            **stack_env,
-            "JWT_SECRET": platform.secret,
-            "MONGODB_DATABASE": f"e2e_rm_{platform.run_id}",
-            "CONSUMER_GROUP": f"e2e-readmodel-{platform.run_id}",
-        },
-        log_dir=ARTIFACTS,
-    )
-    try:
-        rm.wait_ready()
+    env = {
+        **stack_env,
+        "JWT_SECRET": platform.secret,
+        "MONGODB_DATABASE": f"e2e_rm_{platform.run_id}",
+        "CONSUMER_GROUP": f"e2e-readmodel-{platform.run_id}",
+    }
+    with running("readmodel", env) as rm:
         yield rm
-    finally:
-        rm.stop()
 
 
 def view_of(readmodel: ServiceProcess, area: str, headers: dict[str, str]) -> dict[str, Any]:

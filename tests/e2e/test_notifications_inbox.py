@@ -13,14 +13,14 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from notifications_service.events import CONSUMED_TOPICS
-from tests.e2e.conftest import ARTIFACTS, Platform, ServiceProcess, start_service
+from tests.e2e.conftest import Platform, ServiceProcess, add_place, running, sse
 from tests.e2e.test_registry_and_employment import XISHUI, Client, national_id, wait_roster
 from tests.integration.kafka_helpers import start_at_end
 from tests.integration.notifications_gateway import FakeGateway
@@ -32,11 +32,8 @@ SECRET = "e2e-webhook-secret"
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[FakeGateway]:
-    gw = FakeGateway(SECRET).start()
-    try:
+    with FakeGateway(SECRET) as gw:
         yield gw
-    finally:
-        gw.stop()
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +42,17 @@ def notifications(platform: Platform, stack_env: dict[str, str], gateway: FakeGa
     # A shared broker may hold other runs' history (benchmarks publish thousands of staffing
     # events): the service starts at the topics' end, and the test makes what it needs after.
     asyncio.run(start_at_end(stack_env["KAFKA_BOOTSTRAP_SERVERS"], group, list(CONSUMED_TOPICS)))
-    proc = start_service(
-        "notifications",
-        {
-            **stack_env,
-            "JWT_SECRET": platform.secret,
-            "MONGODB_DATABASE": f"e2e_notif_{platform.run_id}",
-            "CONSUMER_GROUP": group,
-            "WEBHOOK_URL": gateway.url("/webhook"),
-            "WEBHOOK_SECRET": SECRET,
-            "DISPATCHER_POLL_SECONDS": "0.2",
-        },
-        log_dir=ARTIFACTS,
-    )
-    try:
-        proc.wait_ready()
+    env = {
+        **stack_env,
+        "JWT_SECRET": platform.secret,
+        "MONGODB_DATABASE": f"e2e_notif_{platform.run_id}",
+        "CONSUMER_GROUP": group,
+        "WEBHOOK_URL": gateway.url("/webhook"),
+        "WEBHOOK_SECRET": SECRET,
+        "DISPATCHER_POLL_SECONDS": "0.2",
+    }
+    with running("notifications", env) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 class Cadre:
@@ -84,32 +74,11 @@ class Cadre:
         return httpx.delete(self.url + path, headers=self.headers, timeout=10, **kw)
 
 
-async def sse(url: str, headers: dict[str, str]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    async with httpx.AsyncClient(timeout=None) as client, client.stream("GET", url, headers=headers) as resp:
-        assert resp.status_code == 200, await resp.aread()
-        kind = ""
-        async for line in resp.aiter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                yield kind, json.loads(line[6:])
-
-
 def make_place(c: Client) -> dict[str, str]:
     """A town, community, grid and building of their own (random codes: few clash with old runs)."""
     rng = random.Random()
     town = f"{XISHUI}{rng.randint(100, 899)}000"
-    community = f"{town[:9]}{rng.randint(100, 999)}"
-    grid, building = f"{community}-G01", f"{community}-G01-B01"
-    for code, level, parent, name in [
-        (town, "town", XISHUI, "测试街道"),
-        (community, "community", town, "测试安置社区"),
-        (grid, "grid", community, "一网格"),
-        (building, "building", grid, "1栋"),
-    ]:
-        r = c.gov("POST", "/api/v1/areas", {"code": code, "name": name, "level": level, "parent": parent})
-        assert r.status_code in (201, 409), r.text
-    return {"community_code": community, "grid_code": grid, "building_code": building}
+    return add_place(c.gov, XISHUI, town, f"{town[:9]}{rng.randint(100, 999)}")
 
 
 def wait_until(check: Any, timeout: float = 30, what: str = "condition") -> Any:

@@ -73,6 +73,7 @@ class FakeGateway:
         if self.delay:
             time.sleep(self.delay)  # a slow gateway (this thread's loop serves nobody else)
         path = request.url.path
+        answer: dict[str, Any]
         with self.lock:
             if not signed:
                 status, answer = 401, {"error": "bad signature"}
@@ -101,6 +102,12 @@ class FakeGateway:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+    def __enter__(self) -> FakeGateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def _free_port() -> int:

@@ -50,11 +50,8 @@ def place() -> list[str]:
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[FakeGateway]:
-    gw = FakeGateway(SECRET).start()
-    try:
+    with FakeGateway(SECRET) as gw:
         yield gw
-    finally:
-        gw.stop()
 
 
 @dataclass

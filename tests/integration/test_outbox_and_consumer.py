@@ -148,14 +148,18 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumers_count
         if env.correlation_id == correlation:
             await db.counted.update_one({"_id": env.aggregate_id}, {"$inc": {"n": 1}}, upsert=True, session=tx.session)
 
-    consumer = EventConsumer(
-        group_id=f"it-{uuid.uuid4().hex[:8]}",
-        topics=[GOVERNANCE],
-        bootstrap=bootstrap,
-        uow=uow,
-        handlers={"governance.household_registered": count},
-        dlq_producer=producer,
-    )
+    def counting_consumer() -> EventConsumer:
+        """A consumer of a group of its own (it reads the topic from the start)."""
+        return EventConsumer(
+            group_id=f"it-{uuid.uuid4().hex[:8]}",
+            topics=[GOVERNANCE],
+            bootstrap=bootstrap,
+            uow=uow,
+            handlers={"governance.household_registered": count},
+            dlq_producer=producer,
+        )
+
+    consumer = counting_consumer()
     await consumer.start()
     try:
 
@@ -170,14 +174,7 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumers_count
     assert all(d["n"] == 1 for d in docs)
 
     # A consumer of another group over the same database re-reads everything: still once.
-    again = EventConsumer(
-        group_id=f"it-{uuid.uuid4().hex[:8]}",
-        topics=[GOVERNANCE],
-        bootstrap=bootstrap,
-        uow=uow,
-        handlers={"governance.household_registered": count},
-        dlq_producer=producer,
-    )
+    again = counting_consumer()
     await again.start()
     try:
         await wait_for(lambda: again.caught_up.is_set(), timeout=30)

@@ -93,18 +93,7 @@ def from_doc(d: Doc, history: list[Doc] | None = None) -> Delivery:
         delivered_at=d.get("delivered_at"),
         last_error=d.get("last_error"),
         replays=d.get("replays", 0),
-        history=[
-            Attempt(
-                attempt=h["attempt"],
-                at=h["at"],
-                outcome=h["outcome"],
-                status=h.get("status"),
-                error=h.get("error"),
-                ms=h.get("ms"),
-                by=h.get("by"),
-            )
-            for h in history or []
-        ],
+        history=[Attempt.model_validate(h) for h in history or []],
     )
 
 

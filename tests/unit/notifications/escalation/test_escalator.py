@@ -6,14 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from notifications_service.escalation.domain import ESCALATION_PREFIX
-from tests.unit.notifications.support import (
-    T0,
-    Clock,
-    deliver,
-    envelope,
-    make_service,
-    raised,
-)
+from tests.unit.notifications.support import T0, Clock, deliver, envelope, make_service, raised
 
 
 async def test_an_unacknowledged_urgent_notification_climbs_exactly_once_per_level() -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from notifications_service.routing.domain import resolve_recipients
 from notifications_service.rules.domain import compile_rule
 from notifications_service.rules.models import AudienceIn, RuleIn
-from relocation_shared.events.community import RequestDispatched
 from tests.fakes.notifications import FakeDirectory
+from tests.unit.notifications.events import dispatched
 from tests.unit.notifications.support import (
     CADRES,
-    GRID,
     PATH,
     T0,
     envelope,
@@ -48,17 +47,7 @@ async def test_a_subject_audience_finds_the_assignee_and_tells_a_person_only_onc
         template="{request_id}",
     )
     rule = compile_rule(data)
-    p = RequestDispatched(
-        request_id="rq",
-        category="housing",
-        grid_code=GRID,
-        assignee_staff_id="s-g1",
-        assignee_subject="u-grid-1",
-        assignee_name_masked="李*",
-        level="grid",
-        redispatch=False,
-        accept_due_at=T0,
-    )
+    p = dispatched(request_id="rq", accept_due_at=T0)
     recipients = await resolve_recipients(rule, envelope(p), p, FakeDirectory(CADRES))
     assert [(r.subject, r.depth) for r in recipients] == [("u-grid-1", 5)]
 

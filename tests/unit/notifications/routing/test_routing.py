@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from relocation_shared.events.community import RequestDispatched
 from relocation_shared.events.governance import StaffUnassigned
+from tests.unit.notifications.events import dispatched, overdue
 from tests.unit.notifications.support import (
     GRID,
     PATH,
@@ -86,43 +86,18 @@ async def test_preferences_choose_channels_and_quiet_hours_hold_back_only_normal
 
 
 async def test_community_work_defaults_reach_the_assignee_and_the_next_level() -> None:
-    from relocation_shared.events.community import RequestOverdue
-
     clock = Clock(T0)
     service, repo, uow = await make_service(clock)
-    dispatched = RequestDispatched(
-        request_id="rq-1",
-        category="housing",
-        grid_code=GRID,
-        assignee_staff_id="s-g1",
-        assignee_subject="u-grid-1",
-        assignee_name_masked="李*",
-        level="grid",
-        redispatch=False,
-        accept_due_at=T0 + timedelta(hours=4),
-    )
-    await deliver(service, uow, envelope(dispatched, at=T0 + timedelta(seconds=1)), dispatched)
+    sent = dispatched(accept_due_at=T0 + timedelta(hours=4))
+    await deliver(service, uow, envelope(sent, at=T0 + timedelta(seconds=1)), sent)
     assert [(n["recipient"], n["rule_id"]) for n in repo.notifications()] == [
         ("u-grid-1", "default-request-dispatched")
     ]
 
-    def overdue(level: str) -> RequestOverdue:
-        return RequestOverdue(
-            request_id="rq-1",
-            category="housing",
-            urgency="urgent",
-            state="dispatched",
-            step="accept",
-            level=level,
-            deadline_at=T0,
-            first_overdue=True,
-            overdue_count=1,
-        )
-
     told = {}
     for level in ("building", "grid", "community"):
         before = {n["_id"] for n in repo.notifications()}
-        p = overdue(level)
+        p = overdue(level, deadline_at=T0)
         await deliver(service, uow, envelope(p, at=T0 + timedelta(seconds=2)), p)
         told[level] = sorted(n["recipient"] for n in repo.notifications() if n["_id"] not in before)
     assert told == {

@@ -11,7 +11,6 @@ from notifications_service.rules.domain import compile_rule
 from notifications_service.rules.models import AudienceIn, ConditionIn, RuleIn
 from relocation_shared.errors import InvalidInput
 from relocation_shared.events import CATALOG, Envelope, EventPayload
-from relocation_shared.events.community import RequestOverdue
 from relocation_shared.events.employment import HouseholdZeroEmploymentRaised
 
 COMMUNITY_PATH = ["520000", "520300", "520330", "520330101000", "520330101001"]
@@ -37,21 +36,6 @@ def raised(labour: int = 2) -> HouseholdZeroEmploymentRaised:
     return HouseholdZeroEmploymentRaised(
         household_id="hh-1", labour_count=labour, since=datetime(2025, 10, 31, tzinfo=UTC), cause="employment_ended"
     )
-
-
-def overdue(level: str, **kw: Any) -> RequestOverdue:
-    data: dict[str, Any] = {
-        "request_id": "rq-1",
-        "category": "housing",
-        "urgency": "urgent",
-        "state": "dispatched",
-        "step": "accept",
-        "level": level,
-        "deadline_at": datetime(2025, 10, 31, 2, 0, tzinfo=UTC),
-        "first_overdue": True,
-        "overdue_count": 1,
-    }
-    return RequestOverdue(**{**data, **kw})
 
 
 def rule(event_type: str, *, conditions: list[dict[str, Any]] | None = None, template: str = "x", **kw: Any) -> RuleIn:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
 from notifications_service.rules.domain import compile_rule
-from relocation_shared.events.projects import DividendPaid
+from tests.unit.notifications.events import dividend, overdue
 from tests.unit.notifications.rules.support import (
     COMMUNITY_PATH,
     envelope,
-    overdue,
     raised,
     refused,
     rule,
@@ -80,19 +78,7 @@ def test_optional_fields_exists_and_lists_contains() -> None:
     )
     assert is_none.matches(envelope(overdue("grid")), overdue("grid"))
 
-    dividend = DividendPaid(
-        entry_id="e1",
-        project_id="p1",
-        kind="industry",
-        chain="agriculture",
-        source_kinds=["central_earmarked"],
-        recipient="collective",
-        community_code="520330101001",
-        amount_fen=12_345_678,
-        year=2025,
-        paid_on=date(2025, 10, 1),
-        households_benefiting_delta=0,
-    )
+    paid = dividend()
     central = compile_rule(
         rule(
             "projects.dividend_paid",
@@ -104,8 +90,8 @@ def test_optional_fields_exists_and_lists_contains() -> None:
             "projects.dividend_paid", conditions=[{"field": "source_kinds", "op": "contains", "value": "city_special"}]
         )
     )
-    env = envelope(dividend, COMMUNITY_PATH)
-    assert central.matches(env, dividend) and not city.matches(env, dividend)
+    env = envelope(paid, COMMUNITY_PATH)
+    assert central.matches(env, paid) and not city.matches(env, paid)
 
 
 @pytest.mark.parametrize(

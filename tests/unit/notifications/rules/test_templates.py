@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from relocation_shared.events import Envelope
 from relocation_shared.events.community import DisputeMediated, RequestDispatched
 from relocation_shared.events.employment import EmploymentEnded
 from relocation_shared.events.governance import HouseholdRegistered
-from relocation_shared.events.projects import DividendPaid
+from tests.unit.notifications.events import dispatched, dividend
 from tests.unit.notifications.rules.support import (
     BUILDING_PATH,
     COMMUNITY_PATH,
@@ -85,32 +85,16 @@ def test_the_zero_employment_text_reads_as_officers_write_it() -> None:
 
 def test_values_are_formatted_for_people() -> None:
     dividend_rule = compile_rule(dict(default_rules())["default-dividend-paid"])
-    d = DividendPaid(
-        entry_id="e1",
-        project_id="p1",
-        kind="industry",
-        chain=None,
-        source_kinds=["central_earmarked"],
-        recipient="collective",
-        community_code="520330101001",
-        amount_fen=12_345_678,
-        year=2025,
-        paid_on=date(2025, 10, 1),
-        households_benefiting_delta=0,
-    )
+    d = dividend(chain=None)
     text = dividend_rule.render(envelope(d, COMMUNITY_PATH), d, NAMES)
     assert "123,456.78元" in text and "社区集体" in text and "2025-10-01" in text and "易居社区" in text
 
     dispatched_rule = compile_rule(dict(default_rules())["default-request-dispatched"])
-    p = RequestDispatched(
+    p = dispatched(
         request_id="rq-9",
         category="employment",
-        grid_code="520330101001-G01",
         assignee_staff_id="stf-1",
         assignee_subject="u-grid",
-        assignee_name_masked="李*",
-        level="grid",
-        redispatch=False,
         accept_due_at=datetime(2025, 10, 31, 1, 0, tzinfo=UTC),
     )
     text = dispatched_rule.render(envelope(p), p, NAMES)
