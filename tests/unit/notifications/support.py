@@ -10,6 +10,7 @@ from notifications_service.delivery.domain import Channel
 from notifications_service.rules.defaults import default_rules
 from notifications_service.rules.domain import compile_rule
 from notifications_service.wiring import Services, build_services
+from relocation_shared.clock import FrozenClock
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.events.employment import HouseholdZeroEmploymentRaised
 from relocation_shared.events.governance import StaffAssigned
@@ -47,15 +48,7 @@ def zero_rule() -> Any:
     )
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def make_service(clock: Clock) -> tuple[Services, FakeState, FakeUnitOfWork]:
+async def make_service(clock: FrozenClock) -> tuple[Services, FakeState, FakeUnitOfWork]:
     stores, repo = fake_stores()
     uow = FakeUnitOfWork([repo])
     service = build_services(

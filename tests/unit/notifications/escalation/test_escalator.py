@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from notifications_service.escalation.domain import ESCALATION_PREFIX
-from tests.unit.notifications.support import T0, Clock, deliver, envelope, make_service, raised
+from relocation_shared.clock import FrozenClock
+from tests.unit.notifications.support import T0, deliver, envelope, make_service, raised
 
 
 async def test_an_unacknowledged_urgent_notification_climbs_exactly_once_per_level() -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     service, repo, uow = await make_service(clock)
     await deliver(service, uow, envelope(raised(), at=T0 + timedelta(seconds=1)), raised())
     grid_note = next(n for n in repo.notifications() if n["recipient"] == "u-grid-1")
@@ -20,9 +21,9 @@ async def test_an_unacknowledged_urgent_notification_climbs_exactly_once_per_lev
             repo.data["notifications"][n["_id"]]["acked_at"] = T0
             repo.data["notifications"][n["_id"]]["escalation"] = "acknowledged"
     escalator = service.escalator(clock=clock)
-    clock.now = T0 + timedelta(minutes=239)
+    clock.set(T0 + timedelta(minutes=239))
     assert await escalator.scan_once() == 0
-    clock.now = T0 + timedelta(minutes=241)
+    clock.set(T0 + timedelta(minutes=241))
     assert await escalator.scan_once() == 1
     assert await escalator.scan_once() == 0  # exactly once
     assert repo.data["notifications"][grid_note["_id"]]["escalation"] == "escalated"
@@ -34,11 +35,11 @@ async def test_an_unacknowledged_urgent_notification_climbs_exactly_once_per_lev
 
     # nobody acknowledges the notices either: they climb to the county, once per cadre notice,
     # but the county officer gets one notice (one key per event, recipient, rule and level)
-    clock.now += timedelta(minutes=241)
+    clock.advance(timedelta(minutes=241))
     assert await escalator.scan_once() == 2
     county = [n for n in repo.notifications() if n["recipient"] == "u-county"]
     assert len(county) == 1 and county[0]["depth"] == 2
     # and from the county nobody is above: the chain ends there
-    clock.now += timedelta(minutes=241)
+    clock.advance(timedelta(minutes=241))
     assert await escalator.scan_once() == 1
     assert repo.data["notifications"][county[0]["_id"]]["escalation"] == "exhausted"

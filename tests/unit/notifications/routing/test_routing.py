@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from relocation_shared.clock import FrozenClock
 from relocation_shared.events.governance import StaffUnassigned
 from tests.unit.notifications.events import dispatched, overdue
 from tests.unit.notifications.support import (
     GRID,
     PATH,
     T0,
-    Clock,
     deliver,
     envelope,
     make_service,
@@ -20,7 +20,7 @@ from tests.unit.notifications.support import (
 
 
 async def test_an_event_notifies_each_cadre_once_even_when_delivered_again() -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     service, repo, uow = await make_service(clock)
     env = envelope(raised(), at=T0 + timedelta(seconds=1))
     await deliver(service, uow, env, raised())
@@ -42,7 +42,7 @@ async def test_an_event_notifies_each_cadre_once_even_when_delivered_again() -> 
 
 
 async def test_events_from_before_the_service_was_installed_notify_nobody() -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     service, repo, uow = await make_service(clock)
     old = envelope(raised(), at=T0 - timedelta(days=3))
     assert not service.routing.in_force.wants(old)
@@ -54,7 +54,7 @@ async def test_events_from_before_the_service_was_installed_notify_nobody() -> N
 
 
 async def test_preferences_choose_channels_and_quiet_hours_hold_back_only_normal_ones() -> None:
-    clock = Clock(datetime(2025, 10, 31, 23, 30, tzinfo=UTC) - timedelta(hours=8))  # 23:30 in Beijing
+    clock = FrozenClock(datetime(2025, 10, 31, 23, 30, tzinfo=UTC) - timedelta(hours=8))  # 23:30 in Beijing
     service, repo, uow = await make_service(clock)
     repo.data["preferences"]["u-cadre-1"] = {
         "_id": "u-cadre-1",
@@ -68,11 +68,11 @@ async def test_preferences_choose_channels_and_quiet_hours_hold_back_only_normal
         employed_count=1,
         labour_count=1,
         zero_since=T0,
-        cleared_at=clock.now,
+        cleared_at=clock.at,
         cause="worker_employed",
     )
-    await deliver(service, uow, envelope(cleared, at=clock.now), cleared)
-    await deliver(service, uow, envelope(raised(), at=clock.now), raised())
+    await deliver(service, uow, envelope(cleared, at=clock.at), cleared)
+    await deliver(service, uow, envelope(raised(), at=clock.at), raised())
     mine = {
         (d["channel"], d["event_type"].rsplit("_", 1)[-1]): d
         for d in repo.data["deliveries"].values()
@@ -81,12 +81,12 @@ async def test_preferences_choose_channels_and_quiet_hours_hold_back_only_normal
     assert set(mine) == {("inbox", "cleared"), ("sms", "cleared"), ("inbox", "raised"), ("sms", "raised")}
     seven = datetime(2025, 11, 1, 7, 0, tzinfo=UTC) - timedelta(hours=8)
     assert mine["sms", "cleared"]["next_attempt_at"] == seven  # normal: after quiet hours
-    assert mine["inbox", "cleared"]["delivered_at"] == clock.now  # the inbox is silent: at once
-    assert mine["sms", "raised"]["next_attempt_at"] == clock.now  # urgent: at once
+    assert mine["inbox", "cleared"]["delivered_at"] == clock.at  # the inbox is silent: at once
+    assert mine["sms", "raised"]["next_attempt_at"] == clock.at  # urgent: at once
 
 
 async def test_community_work_defaults_reach_the_assignee_and_the_next_level() -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     service, repo, uow = await make_service(clock)
     sent = dispatched(accept_due_at=T0 + timedelta(hours=4))
     await deliver(service, uow, envelope(sent, at=T0 + timedelta(seconds=1)), sent)
