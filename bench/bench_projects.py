@@ -27,12 +27,11 @@ from collections import defaultdict
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from bench_registry import Tap, run_requests
 from common import percentile, services, stack_env, token
 
 from projects_service.reports.repository import MongoReportsStore
 from projects_service.wiring import ensure_indexes
-from relocation_shared.events import CATALOG
 from relocation_shared.mongo import make_client
 from relocation_shared.topics import PROJECTS
 
@@ -40,80 +39,6 @@ COUNTIES = ("520302", "520303", "520304", "520322", "520323", "520324", "520325"
 KINDS = (("disbursement", 0.4), ("dividend", 0.4), ("collective_income", 0.15), ("collective_asset", 0.05))
 SOURCE_KINDS = ("central_earmarked", "city_special")
 WAN = 1_000_000
-
-
-class Tap:
-    """Timestamps the arrival of each projects event on Kafka, by ledger entry id."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        self.arrived: dict[str, float] = {}
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        numbers = self.consumer.partitions_for_topic(PROJECTS)
-        if not numbers:  # no metadata for the topic yet
-            await self.consumer._client.force_metadata_update()
-            numbers = self.consumer.partitions_for_topic(PROJECTS) or set()
-        parts = [TopicPartition(PROJECTS, p) for p in sorted(numbers)]
-        assert parts, f"no partitions of {PROJECTS}"
-        self.consumer.assign(parts)
-        ends = await self.consumer.end_offsets(parts)
-        for tp in parts:
-            self.consumer.seek(tp, ends[tp])
-        self.task = asyncio.create_task(self.run())
-
-    async def run(self) -> None:
-        while True:
-            batch = await self.consumer.getmany(timeout_ms=100)
-            now = time.perf_counter()
-            for recs in batch.values():
-                for r in recs:
-                    _, payload = CATALOG.parse(r.value)
-                    entry = getattr(payload, "entry_id", None)
-                    if entry:
-                        self.arrived[entry] = now
-
-    async def wait_for(self, ids: set[str], timeout: float = 300) -> float:
-        deadline = time.perf_counter() + timeout
-        while not ids <= self.arrived.keys():
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{len(ids - self.arrived.keys())} events never arrived")
-            await asyncio.sleep(0.01)
-        return max(self.arrived[i] for i in ids)
-
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-        await self.consumer.stop()
-
-
-async def run_requests(
-    client: httpx.AsyncClient, requests: list[tuple[str, dict[str, Any]]], concurrency: int
-) -> tuple[set[str], int, list[float], float]:
-    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-    for req in requests:
-        queue.put_nowait(req)
-    ids: set[str] = set()
-    latencies: list[float] = []
-    errors = 0
-
-    async def worker() -> None:
-        nonlocal errors
-        while not queue.empty():
-            url, body = queue.get_nowait()
-            t = time.perf_counter()
-            resp = await client.post(url, json=body)
-            latencies.append((time.perf_counter() - t) * 1000)
-            if resp.status_code == 201:
-                ids.add(resp.json()["id"])
-            else:
-                errors += 1
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return ids, errors, latencies, t0
 
 
 async def payments(env: dict[str, str], n: int, concurrency: int, projects: int) -> None:
@@ -150,7 +75,7 @@ async def payments(env: dict[str, str], n: int, concurrency: int, projects: int)
             rows += [{"project_id": pid, "status": "operating", "changed_on": "2025-03-01"} for pid in pids]
             r = await client.post("/api/v1/projects/status/batch", json={"items": rows})
             assert not r.json()["rejected"], r.text
-            tap = Tap(env["KAFKA_BOOTSTRAP_SERVERS"])
+            tap = Tap(env["KAFKA_BOOTSTRAP_SERVERS"], topic=PROJECTS, key="entry_id")
             await tap.start()
             dividend = {
                 "recipient": "collective",
@@ -163,13 +88,13 @@ async def payments(env: dict[str, str], n: int, concurrency: int, projects: int)
                 client, [(f"/api/v1/projects/{pids[i % projects]}/dividends", dividend) for i in range(n)], concurrency
             )
             t_api = time.perf_counter() - t0
-            t_bus = await tap.wait_for(ids) - t0
+            t_bus = await tap.wait_for(ids, timeout=300) - t0
             disbursement = {"source_id": sid, "year": 2025, "amount_fen": 100 * 100, "disbursed_on": "2025-02-01"}
             d_ids, d_errors, d_lat, d0 = await run_requests(
                 client, [(f"/api/v1/projects/{pids[0]}/disbursements", disbursement)] * n, concurrency
             )
             d_api = time.perf_counter() - d0
-            d_bus = await tap.wait_for(d_ids) - d0
+            d_bus = await tap.wait_for(d_ids, timeout=300) - d0
             await tap.stop()
             summary = (await client.get("/api/v1/summary", params={"area": community})).json()
     assert summary["total"]["dividends_paid"]["fen"] == len(ids) * 100 * 100

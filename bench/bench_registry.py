@@ -16,6 +16,7 @@ import asyncio
 import random
 import time
 import uuid
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -47,18 +48,21 @@ async def setup_place(client: httpx.AsyncClient, gov: str) -> dict[str, str]:
 
 
 class Tap:
-    """Timestamps each governance event's arrival, by resident id."""
+    """Timestamps the arrival of each event of a topic on Kafka, by one field of its payload (a
+    resident id, a ledger entry id); bench_projects.py uses it too."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, *, topic: str = GOVERNANCE, key: str = "resident_id") -> None:
         self.bootstrap = bootstrap
+        self.topic = topic
+        self.key = key
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self.arrived: dict[str, float] = {}
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.consumer.start()
-        parts = await partitions_of(self.bootstrap, [GOVERNANCE])  # a fresh consumer knows no partitions
-        assert parts, "the governance topic has no partitions"
+        parts = await partitions_of(self.bootstrap, [self.topic])  # a fresh consumer knows no partitions
+        assert parts, f"no partitions of {self.topic}"
         self.consumer.assign(parts)
         ends = await self.consumer.end_offsets(parts)
         for tp in parts:
@@ -72,9 +76,9 @@ class Tap:
             for recs in batch.values():
                 for r in recs:
                     _env, payload = CATALOG.parse(r.value)
-                    rid = getattr(payload, "resident_id", None)
-                    if rid:
-                        self.arrived[rid] = now
+                    key = getattr(payload, self.key, None)
+                    if key:
+                        self.arrived[key] = now
 
     async def wait_for(self, ids: set[str], timeout: float = 120) -> float:
         deadline = time.perf_counter() + timeout
@@ -88,6 +92,35 @@ class Tap:
         if self.task:
             self.task.cancel()
         await self.consumer.stop()
+
+
+async def run_requests(
+    client: httpx.AsyncClient, requests: list[tuple[str, dict[str, Any]]], concurrency: int
+) -> tuple[set[str], int, list[float], float]:
+    """POST the (url, body) requests, `concurrency` in flight: the ids created (201), the number
+    refused, each request's latency in ms, and the start time (bench_projects.py uses it too)."""
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    for req in requests:
+        queue.put_nowait(req)
+    ids: set[str] = set()
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        while not queue.empty():
+            url, body = queue.get_nowait()
+            t = time.perf_counter()
+            resp = await client.post(url, json=body)
+            latencies.append((time.perf_counter() - t) * 1000)
+            if resp.status_code == 201:
+                ids.add(resp.json()["id"])
+            else:
+                errors += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return ids, errors, latencies, t0
 
 
 async def main(n: int, concurrency: int, latency_samples: int) -> None:
@@ -104,7 +137,7 @@ async def main(n: int, concurrency: int, latency_samples: int) -> None:
             tap = Tap(env["KAFKA_BOOTSTRAP_SERVERS"])
             await tap.start()
 
-            def body() -> dict[str, object]:
+            def body() -> dict[str, Any]:
                 return {
                     "household_id": hid,
                     "community_code": place["community_code"],
@@ -114,24 +147,8 @@ async def main(n: int, concurrency: int, latency_samples: int) -> None:
                 }
 
             # throughput: n registrations, `concurrency` in flight, until all events are on Kafka
-            queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-            for _ in range(n):
-                queue.put_nowait(body())
-            ids: set[str] = set()
-            errors = 0
-
-            async def worker() -> None:
-                nonlocal errors
-                while not queue.empty():
-                    b = queue.get_nowait()
-                    resp = await client.post(f"{gov}/api/v1/residents", json=b)
-                    if resp.status_code == 201:
-                        ids.add(resp.json()["id"])
-                    else:
-                        errors += 1
-
-            t0 = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            requests = [(f"{gov}/api/v1/residents", body()) for _ in range(n)]
+            ids, errors, _, t0 = await run_requests(client, requests, concurrency)
             t_api = time.perf_counter() - t0
             t_last = await tap.wait_for(ids)
             t_bus = t_last - t0

@@ -16,7 +16,7 @@ import pytest
 
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.topics import PROJECTS
-from tests.e2e.conftest import ARTIFACTS, Platform, ServiceProcess, start_service, view_of, wait_caught_up, wait_view
+from tests.e2e.conftest import Platform, ServiceProcess, running, view_of, wait_caught_up, wait_view
 from tests.e2e.test_registry_and_employment import XISHUI, Client, national_id, wait_roster
 from tests.integration.kafka_helpers import TopicTap
 
@@ -28,21 +28,14 @@ WAN = 1_000_000  # fen in 1万元
 
 @pytest.fixture(scope="module")
 def projects(platform: Platform, stack_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    service = start_service(
-        "projects",
-        {
-            **stack_env,
-            "JWT_SECRET": platform.secret,
-            "MONGODB_DATABASE": f"e2e_proj_{platform.run_id}",
-            "CONSUMER_GROUP": f"e2e-projects-{platform.run_id}",
-        },
-        log_dir=ARTIFACTS,
-    )
-    try:
-        service.wait_ready()
+    env = {
+        **stack_env,
+        "JWT_SECRET": platform.secret,
+        "MONGODB_DATABASE": f"e2e_proj_{platform.run_id}",
+        "CONSUMER_GROUP": f"e2e-projects-{platform.run_id}",
+    }
+    with running("projects", env) as service:
         yield service
-    finally:
-        service.stop()
 
 
 class Officer(Client):

@@ -15,7 +15,7 @@ import pytest
 from relocation_shared.events import CATALOG
 from relocation_shared.pii import check_digit
 from relocation_shared.topics import EMPLOYMENT, GOVERNANCE
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, add_place
 from tests.integration.kafka_helpers import TopicTap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("topics")]
@@ -53,19 +53,7 @@ class Client:
 
 def make_community(c: Client, county: str) -> dict[str, str]:
     serial = random.randint(900, 999)
-    town = f"{county}{serial}000"
-    community = f"{county}{serial}001"
-    grid = f"{community}-G01"
-    building = f"{grid}-B01"
-    for code, level, parent, name in [
-        (town, "town", county, "测试街道"),
-        (community, "community", town, "测试安置社区"),
-        (grid, "grid", community, "一网格"),
-        (building, "building", grid, "1栋"),
-    ]:
-        r = c.gov("POST", "/api/v1/areas", {"code": code, "name": name, "level": level, "parent": parent})
-        assert r.status_code in (201, 409), r.text
-    return {"community_code": community, "grid_code": grid, "building_code": building}
+    return add_place(c.gov, county, f"{county}{serial}000", f"{county}{serial}001")
 
 
 def wait_roster(c: Client, resident_id: str, timeout: float = 15) -> None:
@@ -254,7 +242,8 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_published(
     hid = cadre.gov("POST", "/api/v1/households", {"kind": "registered_poor", **place}).json()["id"]
     tap = await TopicTap(bootstrap, GOVERNANCE).start()
     marker = uuid.uuid4().hex
-    bad_id = national_id()[:-1] + ("0" if national_id().endswith("1") else "1")
+    valid_id = national_id()
+    bad_id = valid_id[:-1] + ("0" if valid_id.endswith("1") else "1")  # the same ID, its check digit wrong
     good_person = {
         "household_id": hid,
         "community_code": place["community_code"],

@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-Doc = dict[str, Any]
+from relocation_shared.mongo import Doc
 
 
 def _stored(value: Any) -> Any:

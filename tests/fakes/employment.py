@@ -13,13 +13,10 @@ from employment_service.repository import (
     EmploymentStore,
     Session,
     closed_spell_fields,
+    from_doc,
     household_doc,
     ledger_fields,
-    ledger_from_doc,
-    spell_from_doc,
     to_doc,
-    training_from_doc,
-    worker_from_doc,
 )
 from tests.fakes.collections import FakeCollections, _stored
 from tests.fakes.registry import Pair
@@ -40,7 +37,7 @@ class FakeEmploymentRepository(FakeCollections):
 
     async def get_household(self, household_id: str, session: Session = None) -> HouseholdLedger | None:
         doc = self._get("roster_households", household_id)
-        return ledger_from_doc(doc) if doc is not None else None
+        return from_doc(HouseholdLedger, doc, id_field="household_id") if doc is not None else None
 
     async def save_ledger(self, ledger: HouseholdLedger, session: Session) -> None:
         self._set("roster_households", ledger.household_id, ledger_fields(ledger))
@@ -51,7 +48,7 @@ class FakeEmploymentRepository(FakeCollections):
             lambda d: area_code in d["area_path"] and d.get("zero_since") is not None,
             "zero_since",
         )
-        return [ledger_from_doc(d) for d in rows[:limit]]
+        return [from_doc(HouseholdLedger, d, id_field="household_id") for d in rows[:limit]]
 
     # roster: residents
     async def insert_resident(self, worker: Worker, session: Session) -> None:
@@ -59,10 +56,10 @@ class FakeEmploymentRepository(FakeCollections):
 
     async def get_resident(self, resident_id: str, session: Session = None) -> Worker | None:
         doc = self._get("roster_residents", resident_id)
-        return worker_from_doc(doc) if doc is not None else None
+        return from_doc(Worker, doc) if doc is not None else None
 
     async def get_residents(self, ids: list[str], session: Session) -> dict[str, Worker]:
-        return {k: worker_from_doc(d) for k, d in self._by_ids("roster_residents", ids).items()}
+        return {k: from_doc(Worker, d) for k, d in self._by_ids("roster_residents", ids).items()}
 
     async def set_labour_capacity(self, resident_id: str, labour_capacity: bool, session: Session) -> None:
         self._set("roster_residents", resident_id, {"labour_capacity": labour_capacity})
@@ -89,7 +86,7 @@ class FakeEmploymentRepository(FakeCollections):
 
     async def get_spell(self, spell_id: str, session: Session = None) -> EmploymentSpell | None:
         doc = self._get("spells", spell_id)
-        return spell_from_doc(doc) if doc is not None else None
+        return from_doc(EmploymentSpell, doc) if doc is not None else None
 
     async def close_spell(self, spell_id: str, *, ended_on: date, reason: str, session: Session) -> None:
         doc = self.data["spells"].get(spell_id)
@@ -98,7 +95,8 @@ class FakeEmploymentRepository(FakeCollections):
 
     async def resident_spells(self, resident_id: str) -> list[EmploymentSpell]:
         return [
-            spell_from_doc(d) for d in self._sorted("spells", lambda d: d["resident_id"] == resident_id, "started_on")
+            from_doc(EmploymentSpell, d)
+            for d in self._sorted("spells", lambda d: d["resident_id"] == resident_id, "started_on")
         ]
 
     async def insert_training(self, training: TrainingRecord, session: Session) -> None:
@@ -106,11 +104,11 @@ class FakeEmploymentRepository(FakeCollections):
 
     async def get_training(self, training_id: str) -> TrainingRecord | None:
         doc = self._get("trainings", training_id)
-        return training_from_doc(doc) if doc is not None else None
+        return from_doc(TrainingRecord, doc) if doc is not None else None
 
     async def resident_trainings(self, resident_id: str) -> list[TrainingRecord]:
         rows = self._sorted("trainings", lambda d: d["resident_id"] == resident_id, "completed_on")
-        return [training_from_doc(d) for d in rows]
+        return [from_doc(TrainingRecord, d) for d in rows]
 
 
 PAIRS = [Pair(protocol=EmploymentStore, real=EmploymentRepository, fake=FakeEmploymentRepository)]

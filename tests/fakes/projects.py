@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from projects_service.jobs.domain import Household, Link, Spell
@@ -19,6 +19,7 @@ from projects_service.jobs.repository import (
     link_to_fields,
     spell_to_doc,
 )
+from projects_service.jobs.service import JobsService
 from projects_service.ledger.domain import Entry
 from projects_service.ledger.repository import LedgerStore, MongoLedgerStore, entry_to_doc
 from projects_service.projects.domain import NewAllocation, NewProject
@@ -34,11 +35,13 @@ from projects_service.reports.repository import MongoReportsStore, ReportsStore
 from projects_service.sources.domain import Budget, Source
 from projects_service.sources.repository import MongoSourcesStore, SourcesStore, budget_to_doc, source_to_doc
 from projects_service.wiring import Services, Stores, build_services
+from relocation_shared.events import CATALOG
+from relocation_shared.events.governance import HouseholdRegistered
+from relocation_shared.mongo import Doc
+from relocation_shared.outbox import Tx
 from tests.fakes.collections import FakeCollections
 from tests.fakes.registry import Pair
 from tests.fakes.uow import FakeUnitOfWork
-
-Doc = dict[str, Any]
 
 
 class FakeProjectsDb(FakeCollections):
@@ -342,6 +345,34 @@ class FakeReportsStore(FakeStore):
         for b in self.db.area("budgets", area):
             sums[b["source_kind"]] += b["budget_fen"]
         return [{"_id": k, "fen": v} for k, v in sums.items()]
+
+
+async def register_household(
+    jobs: JobsService,
+    community_code: str,
+    *,
+    household_id: str,
+    kind: str,
+    registered_on: date,
+    area_path: list[str],
+    at: datetime,
+) -> None:
+    """The registry's HouseholdRegistered of a household in the community's first grid and
+    building, folded into the projects' copy of the households as the consumer does."""
+    p = HouseholdRegistered(
+        household_id=household_id,
+        kind=kind,
+        community_code=community_code,
+        grid_code=f"{community_code}-G01",
+        building_code=f"{community_code}-G01-B01",
+        registered_on=registered_on,
+    )
+    env = CATALOG.envelope(p, producer="governance", area_path=area_path, aggregate_id=household_id, occurred_at=at)
+
+    async def fold(tx: Tx) -> None:
+        await jobs.on_household_registered(tx, env, p)
+
+    await jobs.uow.run(fold)
 
 
 def fake_stores(db: FakeProjectsDb) -> Stores:

@@ -21,10 +21,10 @@ from relocation_shared.clock import system_clock
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events import CATALOG
 from relocation_shared.events.employment import EmploymentEnded, WorkerEmployed
-from relocation_shared.events.governance import HouseholdRegistered
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import OUTBOX, Tx, UnitOfWork, ensure_outbox_indexes
 from tests.context import ctx
+from tests.fakes.projects import register_household
 
 pytestmark = pytest.mark.integration
 
@@ -100,20 +100,25 @@ async def outbox_types(db: Any) -> list[str]:
     return [d["type"] for d in await db[OUTBOX].find({}, {"type": 1}).sort("_id", 1).to_list(None)]
 
 
+async def one_refused(*disbursements: Any) -> Conflict:
+    """Run the disbursements at once: exactly one of them must be refused, on its amount."""
+    results = await asyncio.gather(*disbursements, return_exceptions=True)
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1, results
+    assert isinstance(refused[0], Conflict) and refused[0].field == "amount_fen"
+    return refused[0]
+
+
 async def test_two_concurrent_disbursements_that_overspend_the_allocation_one_is_refused(service, db):
     sid = await source(service, budget_wan=1000)
     pid = await project(service, sid, amount_wan=100, status="under_construction")
     before = await outbox_types(db)
 
-    results = await asyncio.gather(
+    await one_refused(
         service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=disbursement(sid, 60)),
         service.ledger.disburse(ctx=ctx(CITY), project_id=pid, data=disbursement(sid, 60)),
-        return_exceptions=True,
     )
 
-    refused = [r for r in results if isinstance(r, Exception)]
-    assert len(refused) == 1, results
-    assert isinstance(refused[0], Conflict) and refused[0].field == "amount_fen"
     p = await service.projects.get_project(ctx=ctx(CITY), project_id=pid)
     assert p.disbursed.fen == 60 * WAN and p.allocations[0].remaining.fen == 40 * WAN
     assert await db.ledger.count_documents({"kind": "disbursement"}) == 1
@@ -128,16 +133,12 @@ async def test_two_concurrent_disbursements_that_overspend_the_year_budget_one_i
     first = await project(service, sid, amount_wan=80, status="under_construction")
     second = await project(service, sid, amount_wan=80, status="under_construction")
 
-    results = await asyncio.gather(
+    refused = await one_refused(
         service.ledger.disburse(ctx=ctx(CITY), project_id=first, data=disbursement(sid, 60)),
         service.ledger.disburse(ctx=ctx(CITY), project_id=second, data=disbursement(sid, 60)),
-        return_exceptions=True,
     )
 
-    refused = [r for r in results if isinstance(r, Exception)]
-    assert len(refused) == 1, results
-    assert isinstance(refused[0], Conflict) and refused[0].field == "amount_fen"
-    assert "预算余额" in refused[0].message
+    assert "预算余额" in refused.message
     budget = (await service.sources.get_source(ctx=ctx(CITY), source_id=sid)).budgets[0]
     assert budget.disbursed.fen == 60 * WAN and budget.remaining.fen == 40 * WAN
     assert await db.ledger.count_documents({}) == 1
@@ -157,22 +158,15 @@ async def test_refusals_write_nothing(service, db):
     building = await project(service, sid, amount_wan=100, status="under_construction")
     operating = await project(service, sid, amount_wan=100, status="operating")
     outsider = new_id()
-
-    async def register(tx: Tx) -> None:
-        p = HouseholdRegistered(
-            household_id=outsider,
-            kind="registered_poor",
-            community_code=OTHER_COMMUNITY,
-            grid_code=f"{OTHER_COMMUNITY}-G01",
-            building_code=f"{OTHER_COMMUNITY}-G01-B01",
-            registered_on=date(2020, 1, 1),
-        )
-        env = CATALOG.envelope(
-            p, producer="governance", area_path=path(OTHER_COMMUNITY), aggregate_id=outsider, occurred_at=system_clock()
-        )
-        await service.jobs.on_household_registered(tx, env, p)
-
-    await service.jobs.uow.run(register)
+    await register_household(
+        service.jobs,
+        OTHER_COMMUNITY,
+        household_id=outsider,
+        kind="registered_poor",
+        registered_on=date(2020, 1, 1),
+        area_path=path(OTHER_COMMUNITY),
+        at=system_clock(),
+    )
     before = await counts(db)
 
     dividend = DividendIn(

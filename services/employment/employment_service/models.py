@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from employment_service.domain import EmploymentSpell, HouseholdLedger, TrainingRecord, Worker
+from employment_service.domain import EmploymentSpell, HouseholdLedger
 from relocation_shared.batch import Input
 from relocation_shared.events.vocab import EMPLOYMENT_TYPE_LABELS, EmploymentType
 from relocation_shared.pii import FreeText
@@ -62,6 +62,8 @@ class Spell(BaseModel):
 
 
 class Training(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # Training.model_validate(training)
+
     id: str
     resident_id: str
     household_id: str
@@ -71,22 +73,16 @@ class Training(BaseModel):
     completed_on: date
     area_path: list[str]
 
-    @classmethod
-    def of(cls, training: TrainingRecord) -> Training:
-        return cls.model_validate(asdict(training))
-
 
 class RosterResident(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # RosterResident.model_validate(worker)
+
     id: str
     household_id: str
     labour_capacity: bool
     active: bool
     open_spell_id: str | None
     area_path: list[str]
-
-    @classmethod
-    def of(cls, worker: Worker) -> RosterResident:
-        return cls.model_validate(asdict(worker))
 
 
 class ResidentHistory(BaseModel):
@@ -105,11 +101,4 @@ class HouseholdEmployment(BaseModel):
 
     @classmethod
     def of(cls, ledger: HouseholdLedger) -> HouseholdEmployment:
-        return cls(
-            household_id=ledger.household_id,
-            area_path=ledger.area_path,
-            labour_count=ledger.labour_count,
-            employed_count=ledger.employed_count,
-            zero_employment=ledger.zero_since is not None,
-            zero_since=ledger.zero_since,
-        )
+        return cls.model_validate(asdict(ledger) | {"zero_employment": ledger.zero_since is not None})

@@ -4,17 +4,17 @@ session. `EmploymentStore` is what the use cases need; `EmploymentRepository` th
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import MISSING, Field, asdict
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, get_args, get_type_hints
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from employment_service.domain import EmploymentSpell, HouseholdLedger, TrainingRecord, Worker
-from relocation_shared.events.vocab import EmploymentType
 from relocation_shared.mongo import Doc, find_in
 
 Session = AsyncClientSession | None
@@ -68,7 +68,13 @@ class EmploymentStore(Protocol):
 
 # --- documents -----------------------------------------------------------------------------------
 # A resident, spell or training is stored as its dataclass's fields, in their order: `id` as `_id`,
-# dates as ISO strings (`2026-03-02`), enums as their values.
+# dates as ISO strings (`2026-03-02`), enums as their values. A household of the roster is kept
+# under its id by `household_doc` and `ledger_fields`, and read back the same way (`household_id`
+# as `_id`).
+
+R = TypeVar("R", Worker, EmploymentSpell, TrainingRecord, HouseholdLedger)
+_HINTS = {cls: get_type_hints(cls) for cls in (Worker, EmploymentSpell, TrainingRecord, HouseholdLedger)}
+_MISSING = object()
 
 
 def to_doc(record: Worker | EmploymentSpell | TrainingRecord) -> Doc:
@@ -81,6 +87,35 @@ def to_doc(record: Worker | EmploymentSpell | TrainingRecord) -> Doc:
             value = value.isoformat()
         doc[name] = value
     return doc
+
+
+def from_doc(cls: type[R], doc: Doc, *, id_field: str = "id") -> R:
+    """The record stored: `_id` back as `id_field`, ISO dates as dates, values as enums; a field
+    missing from an older document takes its default (or None)."""
+    hints = _HINTS[cls]
+    values = {}
+    for f in dataclass_fields(cls):
+        value = doc.get("_id" if f.name == id_field else f.name, _MISSING)
+        if value is _MISSING:
+            value = _default(f)
+        values[f.name] = _load(hints[f.name], value)
+    return cls(**values)
+
+
+def _default(f: Field[Any]) -> Any:
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return None if f.default is MISSING else f.default
+
+
+def _load(hint: Any, value: Any) -> Any:
+    kinds = get_args(hint) or (hint,)  # `date | None` → (date, NoneType)
+    if value is None:
+        return None
+    if date in kinds:
+        return date.fromisoformat(value)
+    enum = next((k for k in kinds if isinstance(k, type) and issubclass(k, Enum)), None)
+    return enum(value) if enum else value
 
 
 NEW_HOUSEHOLD: Doc = {"labour_count": 0, "employed_count": 0, "zero_since": None}
@@ -99,62 +134,8 @@ def ledger_fields(ledger: HouseholdLedger) -> Doc:
     }
 
 
-def ledger_from_doc(d: Doc) -> HouseholdLedger:
-    return HouseholdLedger(
-        household_id=d["_id"],
-        labour_count=d["labour_count"],
-        employed_count=d["employed_count"],
-        zero_since=d.get("zero_since"),
-        area_path=d["area_path"],
-    )
-
-
-def worker_from_doc(d: Doc) -> Worker:
-    return Worker(
-        id=d["_id"],
-        household_id=d["household_id"],
-        area_path=d["area_path"],
-        labour_capacity=d["labour_capacity"],
-        active=d["active"],
-        open_spell_id=d.get("open_spell_id"),
-        trained=d.get("trained", False),
-    )
-
-
-def spell_from_doc(d: Doc) -> EmploymentSpell:
-    return EmploymentSpell(
-        id=d["_id"],
-        resident_id=d["resident_id"],
-        household_id=d["household_id"],
-        area_path=d["area_path"],
-        employment_type=EmploymentType(d["employment_type"]),
-        organised_export=d["organised_export"],
-        employer=d["employer"],
-        destination=d.get("destination"),
-        monthly_wage=d["monthly_wage"],
-        started_on=date.fromisoformat(d["started_on"]),
-        ended_on=date.fromisoformat(d["ended_on"]) if d.get("ended_on") else None,
-        end_reason=d.get("end_reason"),
-        open=d["open"],
-        recorded_by=d.get("recorded_by"),
-    )
-
-
 def closed_spell_fields(*, ended_on: date, reason: str) -> Doc:
     return {"open": False, "ended_on": ended_on.isoformat(), "end_reason": reason}
-
-
-def training_from_doc(d: Doc) -> TrainingRecord:
-    return TrainingRecord(
-        id=d["_id"],
-        resident_id=d["resident_id"],
-        household_id=d["household_id"],
-        area_path=d["area_path"],
-        course=d["course"],
-        hours=d["hours"],
-        certificate=d.get("certificate"),
-        completed_on=date.fromisoformat(d["completed_on"]),
-    )
 
 
 # --- the real store ------------------------------------------------------------------------------
@@ -182,7 +163,7 @@ class EmploymentRepository:
 
     async def get_household(self, household_id: str, session: Session = None) -> HouseholdLedger | None:
         doc = await self.db.roster_households.find_one({"_id": household_id}, session=session)
-        return ledger_from_doc(doc) if doc is not None else None
+        return from_doc(HouseholdLedger, doc, id_field="household_id") if doc is not None else None
 
     async def save_ledger(self, ledger: HouseholdLedger, session: Session) -> None:
         await self.db.roster_households.update_one(
@@ -191,7 +172,10 @@ class EmploymentRepository:
 
     async def zero_households(self, area_code: str, *, limit: int) -> list[HouseholdLedger]:
         cursor = self.db.roster_households.find({"area_path": area_code, "zero_since": {"$ne": None}})
-        return [ledger_from_doc(d) for d in await cursor.sort("zero_since", ASCENDING).limit(limit).to_list(limit)]
+        return [
+            from_doc(HouseholdLedger, d, id_field="household_id")
+            for d in await cursor.sort("zero_since", ASCENDING).limit(limit).to_list(limit)
+        ]
 
     # roster: residents ---------------------------------------------------
     async def insert_resident(self, worker: Worker, session: Session) -> None:
@@ -199,11 +183,11 @@ class EmploymentRepository:
 
     async def get_resident(self, resident_id: str, session: Session = None) -> Worker | None:
         doc = await self.db.roster_residents.find_one({"_id": resident_id}, session=session)
-        return worker_from_doc(doc) if doc is not None else None
+        return from_doc(Worker, doc) if doc is not None else None
 
     async def get_residents(self, ids: list[str], session: Session) -> dict[str, Worker]:
         docs = await find_in(self.db.roster_residents, "_id", ids, session=session)
-        return {d["_id"]: worker_from_doc(d) for d in docs}
+        return {d["_id"]: from_doc(Worker, d) for d in docs}
 
     async def _set_resident(self, resident_id: str, fields: Doc, session: Session) -> None:
         await self.db.roster_residents.update_one({"_id": resident_id}, {"$set": fields}, session=session)
@@ -232,7 +216,7 @@ class EmploymentRepository:
 
     async def get_spell(self, spell_id: str, session: Session = None) -> EmploymentSpell | None:
         doc = await self.db.spells.find_one({"_id": spell_id}, session=session)
-        return spell_from_doc(doc) if doc is not None else None
+        return from_doc(EmploymentSpell, doc) if doc is not None else None
 
     async def close_spell(self, spell_id: str, *, ended_on: date, reason: str, session: Session) -> None:
         await self.db.spells.update_one(
@@ -243,15 +227,15 @@ class EmploymentRepository:
 
     async def resident_spells(self, resident_id: str) -> list[EmploymentSpell]:
         docs = await self.db.spells.find({"resident_id": resident_id}).sort("started_on", ASCENDING).to_list(None)
-        return [spell_from_doc(d) for d in docs]
+        return [from_doc(EmploymentSpell, d) for d in docs]
 
     async def insert_training(self, training: TrainingRecord, session: Session) -> None:
         await self.db.trainings.insert_one(to_doc(training), session=session)
 
     async def get_training(self, training_id: str) -> TrainingRecord | None:
         doc = await self.db.trainings.find_one({"_id": training_id})
-        return training_from_doc(doc) if doc is not None else None
+        return from_doc(TrainingRecord, doc) if doc is not None else None
 
     async def resident_trainings(self, resident_id: str) -> list[TrainingRecord]:
         cursor = self.db.trainings.find({"resident_id": resident_id}).sort("completed_on", ASCENDING)
-        return [training_from_doc(d) for d in await cursor.to_list(None)]
+        return [from_doc(TrainingRecord, d) for d in await cursor.to_list(None)]

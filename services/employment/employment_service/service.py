@@ -202,23 +202,17 @@ class EmploymentService:
         return await self.get_spell(ctx=ctx, spell_id=spell_id)
 
     async def _end_by_hand(self, principal: Principal, spell_id: str, data: EndEmploymentIn, tx: Tx) -> None:
-        spell = await self.repo.get_spell(spell_id, tx.session)
-        if spell is None or not principal.covers(spell.area_path):
-            raise NotFound("就业记录不存在", field="spell_id")
+        spell = principal.found(await self.repo.get_spell(spell_id, tx.session), "就业记录", field="spell_id")
         spell.check_end(data.ended_on, business_today(self.clock))
         await self._end_spell(tx, spell, ended_on=data.ended_on, reason=data.reason)
 
     async def get_spell(self, *, ctx: Context, spell_id: str) -> Spell:
-        spell = await self.repo.get_spell(spell_id)
-        if spell is None:
-            raise NotFound("就业记录不存在", field="spell_id")
-        ctx.principal.require_visible(spell.area_path, "就业记录")
-        return Spell.of(spell)
+        return Spell.of(ctx.principal.found(await self.repo.get_spell(spell_id), "就业记录", field="spell_id"))
 
     async def resident_history(self, *, ctx: Context, resident_id: str) -> tuple[list[Spell], list[Training]]:
         resident = await self.roster_resident(ctx=ctx, resident_id=resident_id)
         spells = [Spell.of(s) for s in await self.repo.resident_spells(resident.id)]
-        trainings = [Training.of(t) for t in await self.repo.resident_trainings(resident.id)]
+        trainings = [Training.model_validate(t) for t in await self.repo.resident_trainings(resident.id)]
         return spells, trainings
 
     # training ----------------------------------------------------------------
@@ -226,7 +220,7 @@ class EmploymentService:
         training_id = await apply_one(data, partial(self._train, ctx))
         training = await self.repo.get_training(training_id)
         assert training is not None
-        return Training.of(training)
+        return Training.model_validate(training)
 
     async def record_trainings_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
         return await apply_many(rows, TrainingIn, partial(self._train, ctx), max_items=self.batch_max)
@@ -273,7 +267,7 @@ class EmploymentService:
         if worker is None:
             raise NotFound("居民不存在或尚未同步到就业台账", field="resident_id")
         ctx.principal.require_visible(worker.area_path, "居民")
-        return RosterResident.of(worker)
+        return RosterResident.model_validate(worker)
 
     async def household_employment(self, *, ctx: Context, household_id: str) -> HouseholdEmployment:
         ledger = await self.repo.get_household(household_id)

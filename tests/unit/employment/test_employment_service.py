@@ -18,6 +18,7 @@ from employment_service.events import handlers
 from employment_service.models import EmploymentIn, EndEmploymentIn, TrainingIn
 from employment_service.repository import EmploymentRepository
 from employment_service.service import EmploymentService
+from relocation_shared.areas import path_of_code
 from relocation_shared.auth import Principal, Role
 from relocation_shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from relocation_shared.events import CATALOG, Envelope, EventPayload
@@ -41,24 +42,8 @@ from tests.context import ctx
 from tests.fakes.employment import FakeEmploymentRepository
 from tests.fakes.uow import FakeUnitOfWork
 
-XISHUI_PATH = (
-    "520000",
-    "520300",
-    "520330",
-    "520330001000",
-    "520330001001",
-    "520330001001-G01",
-    "520330001001-G01-B01",
-)
-RENHUAI_PATH = (
-    "520000",
-    "520300",
-    "520382",
-    "520382001000",
-    "520382001001",
-    "520382001001-G01",
-    "520382001001-G01-B01",
-)
+XISHUI_PATH = path_of_code("520330001001-G01-B01")  # province down to the building
+RENHUAI_PATH = path_of_code("520382001001-G01-B01")
 
 
 def _principal(role: Role, *areas: str) -> Principal:

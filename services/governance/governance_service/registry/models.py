@@ -3,11 +3,12 @@ residents."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from governance_service.registry.domain import AreaRecord, HouseholdRecord, ResidentRecord
+from governance_service.registry.domain import HouseholdRecord
 from relocation_shared.areas import Level
 from relocation_shared.batch import Input
 from relocation_shared.events.vocab import HOUSEHOLD_KIND_LABELS, HouseholdKind, Sex
@@ -24,16 +25,14 @@ class AreaIn(Input):
 
 
 class Area(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # Area.model_validate(area_record)
+
     code: str
     name: str
     level: Level
     parent: str | None
     path: list[str]
     demo: bool = False
-
-    @classmethod
-    def of(cls, area: AreaRecord) -> Area:
-        return cls(code=area.code, name=area.name, level=area.level, parent=area.parent, path=area.path, demo=area.demo)
 
 
 class HouseholdIn(Input):
@@ -59,18 +58,8 @@ class Household(BaseModel):
 
     @classmethod
     def of(cls, household: HouseholdRecord, residents: list[Resident] | None = None) -> Household:
-        return cls(
-            id=household.id,
-            kind=household.kind,
-            kind_label=HOUSEHOLD_KIND_LABELS[household.kind],
-            community_code=household.community_code,
-            grid_code=household.grid_code,
-            building_code=household.building_code,
-            room=household.room,
-            registered_on=household.registered_on,
-            area_path=household.area_path,
-            residents=residents,
-        )
+        label = HOUSEHOLD_KIND_LABELS[household.kind]
+        return cls.model_validate(asdict(household) | {"kind_label": label, "residents": residents})
 
 
 class ResidentIn(Input):
@@ -97,6 +86,8 @@ class MoveOut(Input):
 
 
 class Resident(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from a ResidentRecord, its hashes left out
+
     id: str
     household_id: str
     name: str
@@ -108,22 +99,6 @@ class Resident(BaseModel):
     status: str = Field(description="active 在册 / moved_out 已迁出")
     moved_out_on: date | None = None
     area_path: list[str]
-
-    @classmethod
-    def of(cls, resident: ResidentRecord) -> Resident:
-        return cls(
-            id=resident.id,
-            household_id=resident.household_id,
-            name=resident.name,
-            national_id_masked=resident.national_id_masked,
-            phone_masked=resident.phone_masked,
-            sex=Sex(resident.sex),
-            birth_date=resident.birth_date,
-            labour_capacity=resident.labour_capacity,
-            status=resident.status,
-            moved_out_on=resident.moved_out_on,
-            area_path=resident.area_path,
-        )
 
 
 Household.model_rebuild()

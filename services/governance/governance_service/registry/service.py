@@ -72,17 +72,17 @@ class RegistryService:
         area = await self.store.find_area(code)
         if area is None or not ctx.principal.covers(area.path):
             raise NotFound("区域不存在", field="code")
-        return Area.of(area)
+        return Area.model_validate(area)
 
     async def list_children(self, *, ctx: Context, parent: str) -> list[Area]:
         await self.get_area(ctx=ctx, code=parent)
-        return [Area.of(a) for a in await self.store.children(parent) if ctx.principal.covers(a.path)]
+        return [Area.model_validate(a) for a in await self.store.children(parent) if ctx.principal.covers(a.path)]
 
     async def create_area(self, *, ctx: Context, data: AreaIn) -> Area:
         ctx.principal.require(Action.REGISTRY_WRITE)
         domain.refuse_national_level(data.level)
         area = await self.uow.run(partial(self._create_area, ctx.principal, data), correlation_id=ctx.correlation_id)
-        return Area.of(area)
+        return Area.model_validate(area)
 
     async def _create_area(self, principal: Principal, data: AreaIn, tx: Tx) -> AreaRecord:
         parent = await self.store.find_area(data.parent, tx.session)
@@ -143,11 +143,8 @@ class RegistryService:
         return outcome
 
     async def get_household(self, *, ctx: Context, household_id: str) -> Household:
-        household = await self.store.find_household(household_id)
-        if household is None:
-            raise NotFound("该户不存在", field="household_id")
-        ctx.principal.require_visible(household.area_path, "该户")
-        residents = [Resident.of(r) for r in await self.store.household_residents(household_id)]
+        household = ctx.principal.found(await self.store.find_household(household_id), "该户", field="household_id")
+        residents = [Resident.model_validate(r) for r in await self.store.household_residents(household_id)]
         return Household.of(household, residents)
 
     async def list_households(self, *, ctx: Context, area: str, after: str | None, limit: int) -> list[Household]:
@@ -210,16 +207,14 @@ class RegistryService:
         return outcome
 
     async def get_resident(self, *, ctx: Context, resident_id: str) -> Resident:
-        resident = await self.store.find_resident(resident_id)
-        if resident is None:
-            raise NotFound("居民不存在", field="resident_id")
-        ctx.principal.require_visible(resident.area_path, "居民")
-        return Resident.of(resident)
+        return Resident.model_validate(
+            ctx.principal.found(await self.store.find_resident(resident_id), "居民", field="resident_id")
+        )
 
     async def _resident(self, resident_id: str) -> Resident:
         resident = await self.store.find_resident(resident_id)
         assert resident is not None
-        return Resident.of(resident)
+        return Resident.model_validate(resident)
 
     async def update_resident(self, *, ctx: Context, resident_id: str, data: ResidentUpdate) -> Resident:
         ctx.principal.require(Action.REGISTRY_WRITE)
@@ -252,8 +247,6 @@ class RegistryService:
         tx.record(event, area_path=gone.area_path, aggregate_id=gone.household_id)
 
     async def _active_resident(self, principal: Principal, resident_id: str, tx: Tx) -> ResidentRecord:
-        resident = await self.store.find_resident(resident_id, tx.session)
-        if resident is None or not principal.covers(resident.area_path):
-            raise NotFound("居民不存在", field="resident_id")
+        resident = principal.found(await self.store.find_resident(resident_id, tx.session), "居民", field="resident_id")
         resident.require_active()
         return resident

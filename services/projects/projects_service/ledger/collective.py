@@ -93,17 +93,19 @@ class CollectiveService(LedgerUseCases):
                 raise InvalidInput("该社区不在此项目服务的安置社区范围内", field="project_id")
         entry = project_entry(
             project,
-            id=new_id(),
-            kind=record.kind,
-            amount_fen=record.amount,
-            year=record.year,
-            community_code=record.community_code,
-            occurred_on=record.on,
-            memo=clean_text(record.memo),
-            area_path=path,
-            aggregate_id=record.community_code,
-            recorded_at=tx.now,
-            recorded_by=ctx.principal.subject,
+            Entry(
+                id=new_id(),
+                kind=record.kind,
+                amount_fen=record.amount,
+                year=record.year,
+                community_code=record.community_code,
+                occurred_on=record.on,
+                memo=clean_text(record.memo),
+                area_path=path,
+                aggregate_id=record.community_code,
+                recorded_at=tx.now,
+                recorded_by=ctx.principal.subject,
+            ),
         )
         await self.ledger.append([entry], tx.session)
         self._record_event(tx, entry)

@@ -46,50 +46,18 @@ class Entry:
     reversal_of: str | None = None
 
 
-def project_entry(
-    project: Doc | None,
-    *,
-    id: str,
-    kind: PaymentKind,
-    amount_fen: int,
-    occurred_on: date,
-    area_path: list[str],
-    aggregate_id: str,
-    recorded_at: datetime,
-    recorded_by: str,
-    source_id: str | None = None,
-    source_kind: str | None = None,
-    source_kinds: list[str] | None = None,
-    year: int | None = None,
-    recipient: Recipient | None = None,
-    community_code: str | None = None,
-    household_id: str | None = None,
-    memo: str | None = None,
-) -> Entry:
-    """THE place a ledger entry is made: the project's kind and chain copied in, and its source
-    kinds unless the payment names its own (none for a collective entry without a project)."""
-    if source_kinds is None:
-        source_kinds = list(project["source_kinds"]) if project else []
-    return Entry(
-        id=id,
-        kind=kind,
-        amount_fen=amount_fen,
-        occurred_on=occurred_on,
-        area_path=area_path,
-        aggregate_id=aggregate_id,
-        recorded_at=recorded_at,
-        recorded_by=recorded_by,
-        project_id=project["_id"] if project else None,
-        project_kind=project["kind"] if project else None,
-        chain=project.get("chain") if project else None,
-        source_id=source_id,
-        source_kind=source_kind,
-        source_kinds=source_kinds,
-        year=year,
-        recipient=recipient,
-        community_code=community_code,
-        household_id=household_id,
-        memo=memo,
+def project_entry(project: Doc | None, entry: Entry) -> Entry:
+    """THE place a ledger entry is made: the project's kind and chain copied into the payment's
+    lines, and its source kinds unless the payment names its own (none for a collective entry
+    without a project)."""
+    if project is None:
+        return replace(entry, source_kinds=entry.source_kinds if entry.source_kinds is not None else [])
+    return replace(
+        entry,
+        project_id=project["_id"],
+        project_kind=project["kind"],
+        chain=project.get("chain"),
+        source_kinds=entry.source_kinds if entry.source_kinds is not None else list(project["source_kinds"]),
     )
 
 

@@ -183,19 +183,21 @@ class LedgerService(LedgerUseCases):
         kind = draws.allocations[aid]["source_kind"]
         entry = project_entry(
             doc,
-            id=new_id(),
-            kind=PaymentKind.DISBURSEMENT,
-            amount_fen=data.amount_fen,
-            source_id=data.source_id,
-            source_kind=kind,
-            source_kinds=[kind],
-            year=data.year,
-            occurred_on=data.disbursed_on,
-            memo=clean_text(data.memo),
-            area_path=doc["area_path"],
-            aggregate_id=data.project_id,
-            recorded_at=tx.now,
-            recorded_by=ctx.principal.subject,
+            Entry(
+                id=new_id(),
+                kind=PaymentKind.DISBURSEMENT,
+                amount_fen=data.amount_fen,
+                source_id=data.source_id,
+                source_kind=kind,
+                source_kinds=[kind],
+                year=data.year,
+                occurred_on=data.disbursed_on,
+                memo=clean_text(data.memo),
+                area_path=doc["area_path"],
+                aggregate_id=data.project_id,
+                recorded_at=tx.now,
+                recorded_by=ctx.principal.subject,
+            ),
         )
         tx.record(
             FundsDisbursed(
@@ -284,19 +286,21 @@ class LedgerService(LedgerUseCases):
         batch.paid[data.project_id] += data.amount_fen
         entry = project_entry(
             doc,
-            id=new_id(),
-            kind=PaymentKind.DIVIDEND,
-            amount_fen=data.amount_fen,
-            year=data.year,
-            recipient=data.recipient,
-            community_code=community,
-            household_id=household_id,
-            occurred_on=data.paid_on,
-            memo=clean_text(data.memo),
-            area_path=area_path,
-            aggregate_id=data.project_id,
-            recorded_at=tx.now,
-            recorded_by=ctx.principal.subject,
+            Entry(
+                id=new_id(),
+                kind=PaymentKind.DIVIDEND,
+                amount_fen=data.amount_fen,
+                year=data.year,
+                recipient=data.recipient,
+                community_code=community,
+                household_id=household_id,
+                occurred_on=data.paid_on,
+                memo=clean_text(data.memo),
+                area_path=area_path,
+                aggregate_id=data.project_id,
+                recorded_at=tx.now,
+                recorded_by=ctx.principal.subject,
+            ),
         )
         tx.record(
             DividendPaid(

@@ -20,13 +20,10 @@ from projects_service.sources.models import FundingSourceIn
 from projects_service.wiring import Services
 from relocation_shared.auth import Principal, Role
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from relocation_shared.events import CATALOG
-from relocation_shared.events.governance import HouseholdRegistered
 from relocation_shared.ids import new_id
-from relocation_shared.outbox import Tx
 from tests.clock import NOW
 from tests.context import ctx
-from tests.fakes.projects import FakeProjectsDb, fake_services
+from tests.fakes.projects import FakeProjectsDb, fake_services, register_household
 from tests.fakes.uow import FakeUnitOfWork
 
 COMMUNITY, NEIGHBOUR = "520330101001", "520330101002"
@@ -197,26 +194,16 @@ async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_comm
     households = {}
     for code in (COMMUNITY, NEIGHBOUR):
         hid = new_id()
-        p = HouseholdRegistered(
+        area_path = ["520000", "520300", "520330", code[:9] + "000", code]
+        await register_household(
+            service.jobs,
+            code,
             household_id=hid,
             kind="co_relocated",
-            community_code=code,
-            grid_code=f"{code}-G01",
-            building_code=f"{code}-G01-B01",
             registered_on=date(2019, 1, 1),
+            area_path=area_path,
+            at=NOW,
         )
-        env = CATALOG.envelope(
-            p,
-            producer="governance",
-            area_path=["520000", "520300", "520330", code[:9] + "000", code],
-            aggregate_id=hid,
-            occurred_at=NOW,
-        )
-
-        async def fold(tx: Tx, env: Any = env, p: HouseholdRegistered = p) -> None:
-            await service.jobs.on_household_registered(tx, env, p)
-
-        await uow.run(fold)
         households[code] = hid
     to_household = DividendIn(
         recipient="household",
