@@ -5,12 +5,13 @@ lifespan; this keeps start-up and shut-down order the same everywhere."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -19,7 +20,7 @@ from relocation_shared.clock import Clock, system_clock
 from relocation_shared.consumer import EventConsumer, Handler
 from relocation_shared.events import CATALOG
 from relocation_shared.kafka import ensure_topics, kafka_ready, make_producer
-from relocation_shared.logging import get_logger
+from relocation_shared.logging import configure_logging, get_logger
 from relocation_shared.mongo import Doc, make_client, ping
 from relocation_shared.outbox import OutboxRelay, UnitOfWork, ensure_outbox_indexes
 from relocation_shared.settings import ServiceSettings
@@ -134,5 +135,47 @@ async def _not_started() -> None:
     raise RuntimeError("starting")
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+def serve(app: FastAPI, settings: ServiceSettings, **options: Any) -> None:
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False, **options)
+
+
+# What a service adds to its runtime for the app's lifetime: builds its parts, starts them (the
+# runtime too: `runtime.start(indexes=...)`), yields what the routers find on `app.state`, and
+# stops its own parts when the app stops. The runtime itself is stopped by `service_app`.
+Parts = Callable[[Runtime], AbstractAsyncContextManager[dict[str, Any]]]
+
+
+def service_app(
+    settings: ServiceSettings,
+    *,
+    clock: Clock,
+    title: str,
+    description: str,
+    routers: Iterable[APIRouter],
+    parts: Parts,
+) -> FastAPI:
+    """A service's app: the shared middleware and health routes, its routers, and a lifespan that
+    holds one `Runtime` and the service's parts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(settings, clock=clock)
+        app.state.runtime = runtime
+        try:
+            async with parts(runtime) as state:
+                for name, value in state.items():
+                    setattr(app.state, name, value)
+                yield
+        finally:
+            await runtime.stop()
+
+    app = base_app(settings, title=title, description=description, lifespan=lifespan)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def run_service(create_app: Callable[[Any], FastAPI], settings: ServiceSettings, **options: Any) -> None:
+    """The console entry point's body: JSON logs, then the app under uvicorn."""
+    configure_logging(settings.service_name, settings.log_level)
+    serve(create_app(settings), settings, **options)

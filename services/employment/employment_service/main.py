@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -12,36 +13,27 @@ from employment_service.config import Settings
 from employment_service.repository import ensure_indexes
 from employment_service.wiring import wire
 from relocation_shared.clock import Clock, system_clock
-from relocation_shared.logging import configure_logging
-from relocation_shared.runtime import Runtime, base_app, serve
+from relocation_shared.runtime import Runtime, run_service, service_app
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, clock=clock)
-        wiring = wire(runtime, settings)
+    async def parts(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
+        wiring = wire(runtime, settings)  # the use cases and the roster consumer
         await runtime.start(indexes=ensure_indexes)
-        app.state.runtime = runtime
-        app.state.service = wiring.service
-        try:
-            yield
-        finally:
-            await runtime.stop()
+        yield {"service": wiring.service}
 
-    app = base_app(
+    return service_app(
         settings,
+        clock=clock,
         title="易地搬迁后续扶持 · 就业台账(employment)",
         description="劳动力就业需求台账:就业登记、结束就业、培训;零就业家庭动态监测。所有接口需 Bearer 身份令牌。",
-        lifespan=lifespan,
+        routers=[router],
+        parts=parts,
     )
-    app.include_router(router)
-    return app
 
 
 def run() -> None:
-    settings = Settings()
-    configure_logging(settings.service_name, settings.log_level)
-    serve(create_app(settings), settings)
+    run_service(create_app, Settings())

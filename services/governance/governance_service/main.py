@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -12,8 +13,7 @@ from governance_service.config import Settings
 from governance_service.registry import api as registry_api
 from governance_service.wiring import build, ensure_indexes
 from relocation_shared.clock import Clock, system_clock
-from relocation_shared.logging import configure_logging
-from relocation_shared.runtime import Runtime, base_app, serve
+from relocation_shared.runtime import Runtime, run_service, service_app
 
 ROUTERS: list[APIRouter] = [registry_api.router, *community.ROUTERS]
 
@@ -22,36 +22,28 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, clock=clock)
+    async def parts(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
         wiring = build(runtime, settings)
         await runtime.start(indexes=ensure_indexes)
         await wiring.registry.load_areas(path=settings.areas_file)
         # deadlines are data: whatever fell due while no instance ran is handled by the first scan
         wiring.community.scheduler.start()
-        app.state.runtime = runtime
-        app.state.service = wiring.registry
-        app.state.community = wiring.community
         try:
-            yield
+            yield {"service": wiring.registry, "community": wiring.community}
         finally:
             await wiring.community.scheduler.stop()
-            await runtime.stop()
 
-    app = base_app(
+    return service_app(
         settings,
+        clock=clock,
         title="易地搬迁后续扶持 · 基础信息与社区治理(governance)",
         description="区域、搬迁户、居民登记;网格力量与党组织;民情实事“四单”(群众点单、社区派单、网格员接单、"
         "党组织评单)及逾期升级、吹哨报到;矛盾纠纷调解;上门服务;积分超市。"
         "所有接口需 Bearer 身份令牌,数据按管辖区域隔离。",
-        lifespan=lifespan,
+        routers=ROUTERS,
+        parts=parts,
     )
-    for router in ROUTERS:
-        app.include_router(router)
-    return app
 
 
 def run() -> None:
-    settings = Settings()
-    configure_logging(settings.service_name, settings.log_level)
-    serve(create_app(settings), settings)
+    run_service(create_app, Settings())

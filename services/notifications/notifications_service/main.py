@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 
 from notifications_service.config import Settings
@@ -15,45 +15,33 @@ from notifications_service.routing.api import router as routing_router
 from notifications_service.rules.api import router as rules_router
 from notifications_service.wiring import build
 from relocation_shared.clock import Clock, system_clock
-from relocation_shared.logging import configure_logging
-from relocation_shared.runtime import Runtime, base_app
+from relocation_shared.runtime import Runtime, run_service, service_app
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        parts = build(Runtime(settings, clock=clock), settings)
-        await parts.start()
-        for name, value in parts.app_state().items():
-            setattr(app.state, name, value)
+    async def parts(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
+        notifications = build(runtime, settings)
+        await notifications.start()  # the runtime too
         try:
-            yield
+            yield notifications.app_state()
         finally:
-            await parts.stop()
+            await notifications.stop()
 
-    app = base_app(
+    return service_app(
         settings,
+        clock=clock,
         title="易地搬迁后续扶持 · 消息通知(notifications)",
         description="按规则把事件推送给负责该区域的干部:站内消息(实时推送)、政务消息网关、短信;"
         "投递记录、失败重试与人工重发;紧急通知超时未确认自动升级。所有接口需 Bearer 身份令牌。",
-        lifespan=lifespan,
+        routers=[inbox_router, delivery_router, rules_router, routing_router],
+        parts=parts,
     )
-    for router in (inbox_router, delivery_router, rules_router, routing_router):
-        app.include_router(router)
-    return app
 
 
 def run() -> None:
     settings = Settings()
-    configure_logging(settings.service_name, settings.log_level)
     # Open inbox streams would hold a graceful shutdown forever: they get a few seconds to end.
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-    )
+    run_service(create_app, settings, timeout_graceful_shutdown=settings.shutdown_grace_seconds)

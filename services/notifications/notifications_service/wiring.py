@@ -169,13 +169,11 @@ class Notifications:
         await self.hub.stop()
         for ch in self.channels.values():
             await ch.close()
-        await self.runtime.stop()
 
     def app_state(self) -> dict[str, Any]:
         """What the routers find on `app.state` (see each domain's api.py)."""
         s = self.services
         return {
-            "runtime": self.runtime,
             "rules": s.rules,
             "routing": s.routing,
             "inbox": s.inbox,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -16,40 +17,30 @@ from projects_service.reports.api import router as reports_router
 from projects_service.sources.api import router as sources_router
 from projects_service.wiring import ensure_indexes, from_runtime
 from relocation_shared.clock import Clock, system_clock
-from relocation_shared.logging import configure_logging
-from relocation_shared.runtime import Runtime, base_app, serve
+from relocation_shared.runtime import Runtime, run_service, service_app
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, clock=clock)
+    async def parts(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
         services = from_runtime(runtime, batch_max=settings.batch_max_items)
         runtime.consume(group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handlers=handlers(services.jobs))
         await runtime.start(indexes=ensure_indexes)
-        app.state.runtime = runtime
-        services.attach(app)
-        try:
-            yield
-        finally:
-            await runtime.stop()
+        yield services.app_state()
 
-    app = base_app(
+    return service_app(
         settings,
+        clock=clock,
         title="易地搬迁后续扶持 · 产业项目与资金(projects)",
         description="后续扶持项目:资金来源与年度预算、项目批复与状态、资金拨付、带动就业、分红、"
         "社区集体经济收入与资产;所有资金往来记入只增不改的台账,以冲正更正。金额单位为分。"
         "所有接口需 Bearer 身份令牌。",
-        lifespan=lifespan,
+        routers=[sources_router, projects_router, ledger_router, jobs_router, reports_router],
+        parts=parts,
     )
-    for router in (sources_router, projects_router, ledger_router, jobs_router, reports_router):
-        app.include_router(router)
-    return app
 
 
 def run() -> None:
-    settings = Settings()
-    configure_logging(settings.service_name, settings.log_level)
-    serve(create_app(settings), settings)
+    run_service(create_app, Settings())

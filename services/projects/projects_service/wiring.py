@@ -4,6 +4,7 @@ tests) and the use-case services of every domain, built once and handed to the r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
@@ -49,15 +50,21 @@ class Services:
     jobs: JobsService
     reports: ReportsService
 
+    def app_state(self) -> dict[str, Any]:
+        """Each service under the name its router's `from_state` looks for."""
+        return {
+            "sources_service": self.sources,
+            "projects_service": self.projects,
+            "ledger_service": self.ledger,
+            "collective_service": self.collective,
+            "reversal_service": self.reversal,
+            "jobs_service": self.jobs,
+            "reports_service": self.reports,
+        }
+
     def attach(self, app: FastAPI) -> None:
-        """Put each service where its router's `from_state` looks for it."""
-        app.state.sources_service = self.sources
-        app.state.projects_service = self.projects
-        app.state.ledger_service = self.ledger
-        app.state.collective_service = self.collective
-        app.state.reversal_service = self.reversal
-        app.state.jobs_service = self.jobs
-        app.state.reports_service = self.reports
+        for name, value in self.app_state().items():
+            setattr(app.state, name, value)
 
 
 def mongo_stores(db: AsyncDatabase[Doc]) -> Stores:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -22,7 +23,7 @@ from readmodel_service.views.api import router
 from readmodel_service.wiring import build
 from relocation_shared.clock import Clock, system_clock
 from relocation_shared.logging import configure_logging
-from relocation_shared.runtime import Runtime, base_app, serve
+from relocation_shared.runtime import Runtime, run_service, service_app
 
 STATIC = Path(__file__).parent / "static"
 
@@ -31,27 +32,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, clock=clock)
+    async def parts(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
         await runtime.start()
         readmodel = build(runtime, settings)
         await readmodel.consumer.start()
-        app.state.runtime = runtime
-        app.state.consumer = readmodel.consumer
-        app.state.service = readmodel.service
         try:
-            yield
+            yield {"consumer": readmodel.consumer, "service": readmodel.service}
         finally:
             await readmodel.consumer.stop()
-            await runtime.stop()
 
-    app = base_app(
+    app = service_app(
         settings,
+        clock=clock,
         title="易地搬迁后续扶持 · 实时监测(readmodel)",
         description="各级区域的实时指标、目标差距、趋势、零就业家庭清单与实时推送。",
-        lifespan=lifespan,
+        routers=[router],
+        parts=parts,
     )
-    app.include_router(router)
     static = Path(settings.static_dir) if settings.static_dir else STATIC
     if static.is_dir():
         app.mount("/monitor", StaticFiles(directory=static, html=True), name="monitor")
@@ -65,8 +62,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
 def run() -> None:
     settings = Settings()
-    configure_logging(settings.service_name, settings.log_level)
     if sys.argv[1:2] == ["rebuild"]:
+        configure_logging(settings.service_name, settings.log_level)
         asyncio.run(run_rebuild(settings))
         return
-    serve(create_app(settings), settings)
+    run_service(create_app, settings)
