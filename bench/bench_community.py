@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from bench_registry import Tap
 from common import ROOT, percentile, stack_env, start_service
 
 from governance_service.community import ensure_indexes
@@ -42,7 +42,6 @@ from governance_service.staff.domain import Actor
 from relocation_shared.auth import mint_token
 from relocation_shared.clock import system_clock
 from relocation_shared.events.community import RequestCategory, RequestSource, Urgency
-from relocation_shared.kafka import partitions_of
 from relocation_shared.mongo import make_client
 from relocation_shared.outbox import OUTBOX, UnitOfWork, ensure_outbox_indexes
 from relocation_shared.topics import GOVERNANCE
@@ -92,23 +91,12 @@ def bearer(secret: str, sub: str, role: str, area: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(secret=secret, subject=sub, name=sub, roles=[role], areas=[area])}"}
 
 
-class RatedTap:
-    """Timestamps the arrival of each request's `request_rated` event."""
+class RatedTap(Tap):
+    """Timestamps the arrival of each request's `request_rated` event (bench_registry's Tap,
+    keyed by the record key, the request id, and only for that event type)."""
 
     def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        self.arrived: dict[str, float] = {}
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        parts = await partitions_of(self.bootstrap, [GOVERNANCE])
-        self.consumer.assign(parts)
-        ends = await self.consumer.end_offsets(parts)
-        for tp in parts:
-            self.consumer.seek(tp, ends[tp])
-        self.task = asyncio.create_task(self.run())
+        super().__init__(bootstrap, topic=GOVERNANCE, key="request_id")
 
     async def run(self) -> None:
         while True:
@@ -118,19 +106,6 @@ class RatedTap:
                 for r in recs:
                     if dict(r.headers).get("event_type") == b"governance.request_rated" and r.key is not None:
                         self.arrived[r.key.decode()] = now
-
-    async def wait_for(self, ids: set[str], timeout: float = 120) -> float:
-        deadline = time.perf_counter() + timeout
-        while not ids <= self.arrived.keys():
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{len(ids - self.arrived.keys())} rated events never arrived")
-            await asyncio.sleep(0.01)
-        return max(self.arrived[i] for i in ids)
-
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-        await self.consumer.stop()
 
 
 async def loop_throughput(env: dict[str, str], loops: int, concurrency: int) -> None:

@@ -38,6 +38,15 @@ def _due(docs: dict[str, Doc], now: datetime, exclude: list[str], limit: int) ->
     return [d["_id"] for d in due[:limit]]
 
 
+def _compare_and_set(docs: dict[str, Doc], doc: Doc, expected_version: int) -> bool:
+    """The real stores' versioned replace: written only over the version that was read."""
+    current = docs.get(doc["_id"])
+    if current is None or current["version"] != expected_version:
+        return False
+    docs[doc["_id"]] = _stored(doc)
+    return True
+
+
 class FakeStaffStore(FakeCollections):
     COLLECTIONS = ("staff",)
 
@@ -98,11 +107,7 @@ class FakeRequestsStore(FakeCollections):
         return requests_repo.from_doc(doc) if doc is not None else None
 
     async def save(self, case: RequestCase, *, expected_version: int, session: Any = None) -> bool:
-        current = self.docs.get(case.id)
-        if current is None or current["version"] != expected_version:
-            return False
-        self.docs[case.id] = _stored(requests_repo.to_doc(case))
-        return True
+        return _compare_and_set(self.docs, requests_repo.to_doc(case), expected_version)
 
     async def in_area(
         self, area_code: str, *, state: RequestState | None, overdue: bool | None, after: str | None, limit: int
@@ -137,11 +142,7 @@ class FakeDisputesStore(FakeCollections):
         return disputes_repo.from_doc(doc) if doc is not None else None
 
     async def save(self, case: DisputeCase, *, expected_version: int, session: Any = None) -> bool:
-        current = self.docs.get(case.id)
-        if current is None or current["version"] != expected_version:
-            return False
-        self.docs[case.id] = _stored(disputes_repo.to_doc(case))
-        return True
+        return _compare_and_set(self.docs, disputes_repo.to_doc(case), expected_version)
 
     async def in_area(
         self, area_code: str, *, state: DisputeState | None, after: str | None, limit: int

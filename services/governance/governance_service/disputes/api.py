@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from governance_service.disputes.domain import DisputeState
 from governance_service.disputes.models import Dispute, DisputeIn, OutcomeIn, SessionIn
 from governance_service.disputes.service import DisputeService
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["矛盾纠纷调解"])
 
 
-def dispute_service(community: Annotated[Any, from_state("community")]) -> DisputeService:
-    service: DisputeService = community.disputes
-    return service
-
-
-Service = Annotated[DisputeService, Depends(dispute_service)]
-AreaCode = Annotated[str, Query(max_length=30, description="区域代码")]
+Service = Annotated[DisputeService, from_state("community.disputes")]
 
 
 @router.post("/disputes", response_model=Dispute, status_code=201, summary="登记矛盾纠纷")
@@ -35,7 +29,7 @@ async def get_dispute(dispute_id: str, ctx: CurrentContext, service: Service) ->
 
 @router.get("/disputes", response_model=list[Dispute], summary="区域内的纠纷")
 async def list_disputes(
-    area: AreaCode,
+    area: AreaQuery,
     ctx: CurrentContext,
     service: Service,
     state: DisputeState | None = None,

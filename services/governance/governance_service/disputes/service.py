@@ -4,6 +4,7 @@ keyed hash), record sessions, conclude. Each command saves the dispute with a co
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -12,7 +13,9 @@ from governance_service.disputes.domain import DisputeCase, DisputeState
 from governance_service.disputes.models import Dispute, DisputeIn, DisputePartyIn, OutcomeIn, SessionIn
 from governance_service.disputes.repository import DisputesStore
 from governance_service.registry.repository import RegistryStore
-from governance_service.staff.domain import Actor, actor_of
+from governance_service.requests.service import record_events
+from governance_service.staff.domain import Actor
+from governance_service.staff.scope import as_actor, listed_area
 from relocation_shared.areas import Level
 from relocation_shared.auth import Action, Principal
 from relocation_shared.clock import Clock
@@ -27,33 +30,20 @@ from relocation_shared.pii import keyed_hash, mask_name, mask_phone, parse_natio
 Apply = Callable[[DisputeCase, Actor, datetime], None]
 
 
+@dataclass(kw_only=True, eq=False)
 class DisputeService:
-    def __init__(
-        self,
-        *,
-        uow: UnitOfWork,
-        disputes: DisputesStore,
-        registry: RegistryStore,
-        pii_key: bytes,
-        deadline_days: int = 30,
-        clock: Clock,
-    ) -> None:
-        self.uow = uow
-        self.disputes = disputes
-        self.registry = registry
-        self.pii_key = pii_key
-        self.deadline_days = deadline_days
-        self.clock = clock
+    uow: UnitOfWork
+    disputes: DisputesStore
+    registry: RegistryStore
+    pii_key: bytes
+    deadline_days: int = 30
+    clock: Clock
 
     async def register(self, *, ctx: Context, data: DisputeIn) -> Dispute:
-        ctx.principal.require(Action.DISPUTE_WRITE)
-        actor = actor_of(ctx.principal, Action.DISPUTE_WRITE)
-        case = await self.uow.run(
-            partial(self._register, ctx.principal, actor, data), correlation_id=ctx.correlation_id
-        )
+        case = await as_actor(self.uow, ctx, Action.DISPUTE_WRITE, partial(self._register, data))
         return Dispute.from_case(case)
 
-    async def _register(self, principal: Principal, actor: Actor, data: DisputeIn, tx: Tx) -> DisputeCase:
+    async def _register(self, data: DisputeIn, principal: Principal, actor: Actor, tx: Tx) -> DisputeCase:
         community = await self._area(data.community_code, tx, level=Level.COMMUNITY, field="community_code")
         principal.require_area(community["path"], field="community_code")
         path = community["path"]
@@ -84,7 +74,7 @@ class DisputeService:
             due_at=tx.now + timedelta(days=data.due_in_days or self.deadline_days),
         )
         await self.disputes.insert(case, tx.session)
-        _record(tx, case)
+        record_events(tx, case)
         return case
 
     async def _area(self, code: str, tx: Tx, *, level: Level, field: str) -> Doc:
@@ -105,19 +95,13 @@ class DisputeService:
         return party
 
     async def get(self, *, ctx: Context, dispute_id: str) -> Dispute:
-        case = await self.disputes.get(dispute_id)
-        if case is None:
-            raise NotFound("纠纷不存在", field="dispute_id")
-        ctx.principal.require_visible(case.area_path, "纠纷")
+        case = ctx.principal.found(await self.disputes.get(dispute_id), "纠纷", field="dispute_id")
         return Dispute.from_case(case)
 
     async def list(
         self, *, ctx: Context, area: str, state: DisputeState | None, after: str | None, limit: int
     ) -> list[Dispute]:
-        area_doc = await self.registry.get_area(area)
-        if area_doc is None:
-            raise NotFound("区域不存在", field="area")
-        ctx.principal.require_area(area_doc["path"], field="area")
+        await listed_area(self.registry, ctx.principal, area)
         return [Dispute.from_case(c) for c in await self.disputes.in_area(area, state=state, after=after, limit=limit)]
 
     async def add_session(self, *, ctx: Context, dispute_id: str, data: SessionIn) -> Dispute:
@@ -127,15 +111,11 @@ class DisputeService:
         return await self._command(ctx, dispute_id, partial(_conclude, data))
 
     async def _command(self, ctx: Context, dispute_id: str, apply: Apply) -> Dispute:
-        ctx.principal.require(Action.DISPUTE_WRITE)
-        actor = actor_of(ctx.principal, Action.DISPUTE_WRITE)
-        case = await self.uow.run(
-            partial(self._run_command, ctx.principal, actor, dispute_id, apply), correlation_id=ctx.correlation_id
-        )
+        case = await as_actor(self.uow, ctx, Action.DISPUTE_WRITE, partial(self._run_command, dispute_id, apply))
         return Dispute.from_case(case)
 
     async def _run_command(
-        self, principal: Principal, actor: Actor, dispute_id: str, apply: Apply, tx: Tx
+        self, dispute_id: str, apply: Apply, principal: Principal, actor: Actor, tx: Tx
     ) -> DisputeCase:
         case = await self.disputes.get(dispute_id, tx.session)
         if case is None:
@@ -145,7 +125,7 @@ class DisputeService:
         expected, case.version = case.version, case.version + 1
         if not await self.disputes.save(case, expected_version=expected, session=tx.session):
             raise Conflict("该纠纷刚被他人更新,请刷新后重试", field="version")
-        _record(tx, case)
+        record_events(tx, case)
         return case
 
 
@@ -155,8 +135,3 @@ def _add_session(data: SessionIn, case: DisputeCase, actor: Actor, now: datetime
 
 def _conclude(data: OutcomeIn, case: DisputeCase, actor: Actor, now: datetime) -> None:
     case.conclude(outcome=data.outcome, referred_to=data.referred_to, note=data.note, by=actor, now=now)
-
-
-def _record(tx: Tx, case: DisputeCase) -> None:
-    for event in case.events:
-        tx.record(event, area_path=case.area_path, aggregate_id=case.id)

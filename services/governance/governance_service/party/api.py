@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
 from governance_service.party.models import PartyOrg, PartyOrgIn
 from governance_service.party.service import PartyService
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["党组织"])
 
 
-def party_service(community: Annotated[Any, from_state("community")]) -> PartyService:
-    service: PartyService = community.party
-    return service
-
-
-Service = Annotated[PartyService, Depends(party_service)]
-AreaCode = Annotated[str, Query(max_length=30, description="区域代码")]
+Service = Annotated[PartyService, from_state("community.party")]
 
 
 @router.post("/party-organisations", response_model=PartyOrg, status_code=201, summary="登记党总支、党支部、党小组")
@@ -28,5 +22,5 @@ async def register_party_org(body: PartyOrgIn, ctx: CurrentContext, service: Ser
 
 
 @router.get("/party-organisations", response_model=list[PartyOrg], summary="社区的党组织")
-async def list_party_orgs(community: AreaCode, ctx: CurrentContext, service: Service) -> list[PartyOrg]:
+async def list_party_orgs(community: AreaQuery, ctx: CurrentContext, service: Service) -> list[PartyOrg]:
     return await service.list(ctx=ctx, community=community)

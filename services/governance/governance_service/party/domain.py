@@ -37,6 +37,10 @@ class PartyOrganisation:
     members: int
     registered_at: datetime
 
+    @property
+    def kind_label(self) -> str:
+        return PARTY_ORG_KIND_LABELS[self.kind]
+
 
 def check_area_level(kind: PartyOrgKind, level: Level) -> None:
     if level not in PARTY_AREA_LEVELS[kind]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from governance_service.party.domain import PartyOrganisation
 from governance_service.staff.models import AREA_CODE
 from relocation_shared.batch import Input
-from relocation_shared.events.community import PARTY_ORG_KIND_LABELS, PartyOrgKind
+from relocation_shared.events.community import PartyOrgKind
 from relocation_shared.pii import FreeText
 
 
@@ -24,6 +23,9 @@ class PartyOrgIn(Input):
 
 
 class PartyOrg(BaseModel):
+    # Built from a PartyOrganisation: `PartyOrg.model_validate(org)` (kind_label is its property).
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     kind: PartyOrgKind
@@ -35,19 +37,3 @@ class PartyOrg(BaseModel):
     secretary_name: str | None
     members: int
     registered_at: datetime
-
-    @classmethod
-    def of(cls, o: PartyOrganisation) -> PartyOrg:
-        return cls(
-            id=o.id,
-            name=o.name,
-            kind=o.kind,
-            kind_label=PARTY_ORG_KIND_LABELS[o.kind],
-            community_code=o.community_code,
-            area_code=o.area_code,
-            area_path=o.area_path,
-            parent_id=o.parent_id,
-            secretary_name=o.secretary_name,
-            members=o.members,
-            registered_at=o.registered_at,
-        )

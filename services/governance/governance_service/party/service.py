@@ -3,6 +3,7 @@ under the community, also per grid), 党小组 (under a 党支部, also per buil
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from governance_service.party.domain import (
@@ -14,6 +15,7 @@ from governance_service.party.domain import (
 from governance_service.party.models import PartyOrg, PartyOrgIn
 from governance_service.party.repository import PartyStore
 from governance_service.registry.repository import RegistryStore
+from governance_service.staff.scope import run_command
 from relocation_shared.areas import Level
 from relocation_shared.auth import Action
 from relocation_shared.clock import Clock
@@ -25,17 +27,16 @@ from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
 
 
+@dataclass(kw_only=True, eq=False)
 class PartyService:
-    def __init__(self, *, uow: UnitOfWork, party: PartyStore, registry: RegistryStore, clock: Clock) -> None:
-        self.uow = uow
-        self.party = party
-        self.registry = registry
-        self.clock = clock
+    uow: UnitOfWork
+    party: PartyStore
+    registry: RegistryStore
+    clock: Clock
 
     async def register(self, *, ctx: Context, data: PartyOrgIn) -> PartyOrg:
-        ctx.principal.require(Action.PARTY_WRITE)
-        org = await self.uow.run(partial(self._register, ctx, data), correlation_id=ctx.correlation_id)
-        return PartyOrg.of(org)
+        org = await run_command(self.uow, ctx, Action.PARTY_WRITE, partial(self._register, ctx, data))
+        return PartyOrg.model_validate(org)
 
     async def _register(self, ctx: Context, data: PartyOrgIn, tx: Tx) -> PartyOrganisation:
         community = await self.registry.get_area(data.community_code, tx.session)
@@ -94,4 +95,4 @@ class PartyService:
         if area is None or area["level"] != Level.COMMUNITY:
             raise NotFound("安置社区不存在", field="community")
         ctx.principal.require_area(area["path"], field="community")
-        return [PartyOrg.of(o) for o in await self.party.in_community(community)]
+        return [PartyOrg.model_validate(o) for o in await self.party.in_community(community)]

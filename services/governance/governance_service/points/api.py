@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from governance_service.points.models import AwardIn, PointsAccount, PointsEntry, RedeemIn
 from governance_service.points.service import PointsService
@@ -13,12 +13,7 @@ from relocation_shared.deps import CurrentContext, from_state
 router = APIRouter(prefix="/api/v1", tags=["积分超市"])
 
 
-def points_service(community: Annotated[Any, from_state("community")]) -> PointsService:
-    service: PointsService = community.points
-    return service
-
-
-Service = Annotated[PointsService, Depends(points_service)]
+Service = Annotated[PointsService, from_state("community.points")]
 
 
 @router.post("/points/awards", response_model=PointsEntry, status_code=201, summary="奖励积分")

@@ -11,7 +11,7 @@ from typing import Literal
 
 from governance_service.staff.domain import Actor
 from relocation_shared.errors import Conflict
-from relocation_shared.events.community import PointsCategory
+from relocation_shared.events.community import PointsAwarded, PointsCategory, PointsRedeemed
 
 EntryKind = Literal["award", "redeem"]
 
@@ -48,6 +48,29 @@ class LedgerEntry:
     reason: str | None = None
     goods: str | None = None
     quantity: int | None = None
+
+    def event(self) -> PointsAwarded | PointsRedeemed:
+        """What booking the entry means: points awarded for a civic act, or redeemed for goods."""
+        if self.kind == "award":
+            assert self.category is not None, "an award has a category"
+            return PointsAwarded(
+                household_id=self.household_id,
+                entry_id=self.id,
+                category=self.category,
+                points=self.points,
+                balance_after=self.balance_after,
+                awarded_on=self.on,
+            )
+        assert self.goods is not None and self.quantity is not None, "a redemption names its goods"
+        return PointsRedeemed(
+            household_id=self.household_id,
+            entry_id=self.id,
+            goods=self.goods,
+            quantity=self.quantity,
+            points=-self.points,
+            balance_after=self.balance_after,
+            redeemed_on=self.on,
+        )
 
 
 def check_replay(existing: LedgerEntry | None, kind: EntryKind) -> LedgerEntry | None:

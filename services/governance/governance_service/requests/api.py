@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from governance_service.requests.models import (
     DispatchIn,
@@ -17,19 +17,13 @@ from governance_service.requests.models import (
     ResolveIn,
 )
 from governance_service.requests.service import RequestService
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, from_state
 from relocation_shared.events.community import RequestState
 
 router = APIRouter(prefix="/api/v1", tags=["民情实事(四单)"])
 
 
-def request_service(community: Annotated[Any, from_state("community")]) -> RequestService:
-    service: RequestService = community.requests
-    return service
-
-
-Service = Annotated[RequestService, Depends(request_service)]
-AreaCode = Annotated[str, Query(max_length=30, description="区域代码")]
+Service = Annotated[RequestService, from_state("community.requests")]
 
 
 @router.post("/requests", response_model=ResidentRequest, status_code=201, summary="群众点单")
@@ -44,7 +38,7 @@ async def get_request(request_id: str, ctx: CurrentContext, service: Service) ->
 
 @router.get("/requests", response_model=list[ResidentRequest], summary="区域内的诉求")
 async def list_requests(
-    area: AreaCode,
+    area: AreaQuery,
     ctx: CurrentContext,
     service: Service,
     state: RequestState | None = None,

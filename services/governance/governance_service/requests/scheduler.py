@@ -19,6 +19,7 @@ from governance_service.disputes.repository import DisputesStore
 from governance_service.requests.deadlines import DeadlinePolicy
 from governance_service.requests.domain import RequestCase
 from governance_service.requests.repository import RequestsStore
+from governance_service.requests.service import record_events
 from relocation_shared.clock import Clock
 from relocation_shared.logging import get_logger
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -68,6 +69,7 @@ class ScanResult:
         return True
 
 
+@dataclass(kw_only=True, eq=False)
 class DeadlineScheduler:
     """Watches the deadlines that are data on the requests and disputes (`next_deadline_at`).
 
@@ -79,27 +81,15 @@ class DeadlineScheduler:
     longer due (or its version no longer matches) and is left alone. `scan(now=...)` is public so
     that tests can drive it with a fake clock."""
 
-    def __init__(
-        self,
-        *,
-        uow: UnitOfWork,
-        requests: RequestsStore,
-        disputes: DisputesStore,
-        policy: DeadlinePolicy,
-        clock: Clock,
-        interval_seconds: float = 15.0,
-        batch: int = 500,
-        concurrency: int = 8,
-    ) -> None:
-        self.uow = uow
-        self.requests = requests
-        self.disputes = disputes
-        self.policy = policy
-        self.clock = clock
-        self.interval_seconds = interval_seconds
-        self.batch = batch
-        self.concurrency = concurrency
-        self._task: asyncio.Task[None] | None = None
+    uow: UnitOfWork
+    requests: RequestsStore
+    disputes: DisputesStore
+    policy: DeadlinePolicy
+    clock: Clock
+    interval_seconds: float = 15.0
+    batch: int = 500
+    concurrency: int = 8
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def scan(self, *, now: datetime | None = None) -> ScanResult:
         now = now or self.clock()
@@ -194,6 +184,5 @@ class DeadlineScheduler:
 
 def _recorded(tx: Tx, case: RequestCase | DisputeCase) -> list[str]:
     """Record the events the deadline meant; their types, for the scan's counts."""
-    for event in case.events:
-        tx.record(event, area_path=case.area_path, aggregate_id=case.id)
+    record_events(tx, case)
     return [e.event_type for e in case.events]

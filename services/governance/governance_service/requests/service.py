@@ -7,9 +7,11 @@ now has."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from governance_service.disputes.domain import DisputeCase
 from governance_service.party.domain import default_rating_org
 from governance_service.party.repository import PartyStore
 from governance_service.registry.repository import RegistryStore
@@ -28,8 +30,9 @@ from governance_service.requests.models import (
 from governance_service.requests.repository import RequestsStore
 from governance_service.requests.transitions import Command
 from governance_service.requests.values import Assignee
-from governance_service.staff.domain import Actor, StaffRole, actor_of, staff_id_for
+from governance_service.staff.domain import Actor, StaffRole, staff_id_for
 from governance_service.staff.repository import StaffStore
+from governance_service.staff.scope import as_actor, listed_area
 from relocation_shared.areas import Level
 from relocation_shared.auth import Action, Principal
 from relocation_shared.clock import Clock
@@ -43,40 +46,29 @@ from relocation_shared.outbox import Tx, UnitOfWork
 Apply = Callable[[Tx, RequestCase, Actor, datetime], Awaitable[None]]
 
 
-def record_events(tx: Tx, case: RequestCase) -> None:
-    """The events the case's commands meant, into the transaction's outbox."""
+def record_events(tx: Tx, case: RequestCase | DisputeCase) -> None:
+    """The events a request's or a dispute's commands meant, into the transaction's outbox (the
+    disputes' commands and the deadline scheduler record theirs with it too)."""
     for event in case.events:
         tx.record(event, area_path=case.area_path, aggregate_id=case.id)
 
 
+@dataclass(kw_only=True, eq=False)
 class RequestService:
-    def __init__(
-        self,
-        *,
-        uow: UnitOfWork,
-        requests: RequestsStore,
-        staff: StaffStore,
-        party: PartyStore,
-        registry: RegistryStore,
-        policy: DeadlinePolicy,
-        clock: Clock,
-    ) -> None:
-        self.uow = uow
-        self.requests = requests
-        self.staff = staff
-        self.party = party
-        self.registry = registry
-        self.policy = policy
-        self.clock = clock
+    uow: UnitOfWork
+    requests: RequestsStore
+    staff: StaffStore
+    party: PartyStore
+    registry: RegistryStore
+    policy: DeadlinePolicy
+    clock: Clock
 
     # --- 群众点单 and reading ---------------------------------------------------------------
     async def submit(self, *, ctx: Context, data: RequestIn) -> ResidentRequest:
-        ctx.principal.require(Action.REQUEST_SUBMIT)
-        actor = actor_of(ctx.principal, Action.REQUEST_SUBMIT)
-        case = await self.uow.run(partial(self._submit, ctx.principal, actor, data), correlation_id=ctx.correlation_id)
+        case = await as_actor(self.uow, ctx, Action.REQUEST_SUBMIT, partial(self._submit, data))
         return ResidentRequest.from_case(case)
 
-    async def _submit(self, principal: Principal, actor: Actor, data: RequestIn, tx: Tx) -> RequestCase:
+    async def _submit(self, data: RequestIn, principal: Principal, actor: Actor, tx: Tx) -> RequestCase:
         building = await self.registry.get_area(data.building_code, tx.session)
         if building is None or building["level"] != Level.BUILDING:
             raise InvalidInput(f"{Level.BUILDING.label}不存在", field="building_code")
@@ -104,10 +96,7 @@ class RequestService:
         return case
 
     async def get(self, *, ctx: Context, request_id: str) -> ResidentRequest:
-        case = await self.requests.get(request_id)
-        if case is None:
-            raise NotFound("诉求不存在", field="request_id")
-        ctx.principal.require_visible(case.area_path, "诉求")
+        case = ctx.principal.found(await self.requests.get(request_id), "诉求", field="request_id")
         return ResidentRequest.from_case(case)
 
     async def list(
@@ -120,10 +109,7 @@ class RequestService:
         after: str | None,
         limit: int,
     ) -> list[ResidentRequest]:
-        area_doc = await self.registry.get_area(area)
-        if area_doc is None:
-            raise NotFound("区域不存在", field="area")
-        ctx.principal.require_area(area_doc["path"], field="area")
+        await listed_area(self.registry, ctx.principal, area)
         cases = await self.requests.in_area(area, state=state, overdue=overdue, after=after, limit=limit)
         return [ResidentRequest.from_case(c) for c in cases]
 
@@ -150,15 +136,11 @@ class RequestService:
         return await self._command(ctx, request_id, Action.REQUEST_REPORT, partial(self._report, data))
 
     async def _command(self, ctx: Context, request_id: str, action: Action, apply: Apply) -> ResidentRequest:
-        ctx.principal.require(action)
-        actor = actor_of(ctx.principal, action)
-        case = await self.uow.run(
-            partial(self._run_command, ctx.principal, actor, request_id, apply), correlation_id=ctx.correlation_id
-        )
+        case = await as_actor(self.uow, ctx, action, partial(self._run_command, request_id, apply))
         return ResidentRequest.from_case(case)
 
     async def _run_command(
-        self, principal: Principal, actor: Actor, request_id: str, apply: Apply, tx: Tx
+        self, request_id: str, apply: Apply, principal: Principal, actor: Actor, tx: Tx
     ) -> RequestCase:
         """Load, apply, compare-and-set, record: the one transaction body of every command."""
         case = await self.requests.get(request_id, tx.session)

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from governance_service.staff.domain import StaffRole
 from governance_service.staff.models import Staff, StaffIn
 from governance_service.staff.service import StaffService
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["网格力量"])
 
 
-def staff_service(community: Annotated[Any, from_state("community")]) -> StaffService:
-    service: StaffService = community.staff
-    return service
-
-
-Service = Annotated[StaffService, Depends(staff_service)]
-AreaCode = Annotated[str, Query(max_length=30, description="区域代码")]
+Service = Annotated[StaffService, from_state("community.staff")]
 
 
 @router.post("/staff", response_model=Staff, status_code=201, summary="分配网格员、楼栋长、社区干部")
@@ -40,7 +34,7 @@ async def get_staff(staff_id: str, ctx: CurrentContext, service: Service) -> Sta
 
 @router.get("/staff", response_model=list[Staff], summary="区域内的人员")
 async def list_staff(
-    area: AreaCode,
+    area: AreaQuery,
     ctx: CurrentContext,
     service: Service,
     role: StaffRole | None = None,

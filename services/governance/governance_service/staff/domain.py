@@ -124,6 +124,10 @@ class StaffMember:
     unassigned_at: datetime | None = None
     unassigned_by: str | None = None
 
+    @property
+    def role_label(self) -> str:
+        return STAFF_ROLE_LABELS[self.role]
+
     @classmethod
     def assign(
         cls,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from governance_service.staff.domain import STAFF_ROLE_LABELS, StaffMember, StaffRole
+from governance_service.staff.domain import StaffRole
 from relocation_shared.areas import Level
 from relocation_shared.batch import Input
 from relocation_shared.pii import FreeText
@@ -25,6 +25,9 @@ class StaffIn(Input):
 
 
 class Staff(BaseModel):
+    # Built from a StaffMember: `Staff.model_validate(member)` (role_label is its property).
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     subject: str
     name: str
@@ -36,19 +39,3 @@ class Staff(BaseModel):
     active: bool
     assigned_at: datetime
     unassigned_at: datetime | None
-
-    @classmethod
-    def of(cls, m: StaffMember) -> Staff:
-        return cls(
-            id=m.id,
-            subject=m.subject,
-            name=m.name,
-            role=m.role,
-            role_label=STAFF_ROLE_LABELS[m.role],
-            area_code=m.area_code,
-            area_level=m.area_level,
-            area_path=m.area_path,
-            active=m.active,
-            assigned_at=m.assigned_at,
-            unassigned_at=m.unassigned_at,
-        )

@@ -4,12 +4,14 @@ officer the communities of their county."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from governance_service.registry.repository import RegistryStore
 from governance_service.staff.domain import StaffMember, StaffRole, assigner_scope, check_role_level, staff_id_for
 from governance_service.staff.models import Staff, StaffIn
 from governance_service.staff.repository import StaffStore
+from governance_service.staff.scope import listed_area, run_command
 from relocation_shared.areas import Level
 from relocation_shared.auth import Action
 from relocation_shared.clock import Clock
@@ -20,17 +22,16 @@ from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import mask_name
 
 
+@dataclass(kw_only=True, eq=False)
 class StaffService:
-    def __init__(self, *, uow: UnitOfWork, staff: StaffStore, registry: RegistryStore, clock: Clock) -> None:
-        self.uow = uow
-        self.staff = staff
-        self.registry = registry
-        self.clock = clock
+    uow: UnitOfWork
+    staff: StaffStore
+    registry: RegistryStore
+    clock: Clock
 
     async def assign(self, *, ctx: Context, data: StaffIn) -> Staff:
-        ctx.principal.require(Action.STAFF_WRITE)
-        member = await self.uow.run(partial(self._assign, ctx, data), correlation_id=ctx.correlation_id)
-        return Staff.of(member)
+        member = await run_command(self.uow, ctx, Action.STAFF_WRITE, partial(self._assign, ctx, data))
+        return Staff.model_validate(member)
 
     async def _assign(self, ctx: Context, data: StaffIn, tx: Tx) -> StaffMember:
         area = await self.registry.get_area(data.area_code, tx.session)
@@ -66,9 +67,8 @@ class StaffService:
         return member
 
     async def unassign(self, *, ctx: Context, staff_id: str) -> Staff:
-        ctx.principal.require(Action.STAFF_WRITE)
-        member = await self.uow.run(partial(self._unassign, ctx, staff_id), correlation_id=ctx.correlation_id)
-        return Staff.of(member)
+        member = await run_command(self.uow, ctx, Action.STAFF_WRITE, partial(self._unassign, ctx, staff_id))
+        return Staff.model_validate(member)
 
     async def _unassign(self, ctx: Context, staff_id: str, tx: Tx) -> StaffMember:
         found = await self.staff.get(staff_id, tx.session)
@@ -87,18 +87,12 @@ class StaffService:
         return member
 
     async def get(self, *, ctx: Context, staff_id: str) -> Staff:
-        member = await self.staff.get(staff_id)
-        if member is None:
-            raise NotFound("人员不存在", field="staff_id")
-        ctx.principal.require_visible(member.area_path, "人员")
-        return Staff.of(member)
+        member = ctx.principal.found(await self.staff.get(staff_id), "人员", field="staff_id")
+        return Staff.model_validate(member)
 
     async def list(
         self, *, ctx: Context, area: str, role: StaffRole | None, active_only: bool, limit: int
     ) -> list[Staff]:
-        area_doc = await self.registry.get_area(area)
-        if area_doc is None:
-            raise NotFound("区域不存在", field="area")
-        ctx.principal.require_area(area_doc["path"], field="area")
+        await listed_area(self.registry, ctx.principal, area)
         members = await self.staff.in_area(area, role=role, active_only=active_only, limit=limit)
-        return [Staff.of(m) for m in members]
+        return [Staff.model_validate(m) for m in members]

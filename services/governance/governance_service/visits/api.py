@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from governance_service.visits.models import Visit, VisitIn
 from governance_service.visits.service import VisitService
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["上门服务"])
 
 
-def visit_service(community: Annotated[Any, from_state("community")]) -> VisitService:
-    service: VisitService = community.visits
-    return service
-
-
-Service = Annotated[VisitService, Depends(visit_service)]
-AreaCode = Annotated[str, Query(max_length=30, description="区域代码")]
+Service = Annotated[VisitService, from_state("community.visits")]
 
 
 @router.post("/visits", response_model=Visit, status_code=201, summary="登记上门服务")
@@ -35,7 +29,7 @@ async def get_visit(visit_id: str, ctx: CurrentContext, service: Service) -> Vis
 
 @router.get("/visits", response_model=list[Visit], summary="区域内的上门服务")
 async def list_visits(
-    area: AreaCode,
+    area: AreaQuery,
     ctx: CurrentContext,
     service: Service,
     since: date | None = None,

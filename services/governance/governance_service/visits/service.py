@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 
 from governance_service.registry.repository import RegistryStore
 from governance_service.staff.domain import Actor, actor_of
+from governance_service.staff.scope import household_in_scope, listed_area
 from governance_service.visits.domain import Visit as VisitRecord
 from governance_service.visits.domain import check_visited_on
 from governance_service.visits.models import Visit, VisitIn
@@ -14,19 +16,18 @@ from governance_service.visits.repository import VisitsStore
 from relocation_shared.auth import Action, Principal
 from relocation_shared.clock import Clock
 from relocation_shared.context import Context
-from relocation_shared.errors import NotFound
 from relocation_shared.events.community import VisitRecorded
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import mask_name, scrub
 
 
+@dataclass(kw_only=True, eq=False)
 class VisitService:
-    def __init__(self, *, uow: UnitOfWork, visits: VisitsStore, registry: RegistryStore, clock: Clock) -> None:
-        self.uow = uow
-        self.visits = visits
-        self.registry = registry
-        self.clock = clock
+    uow: UnitOfWork
+    visits: VisitsStore
+    registry: RegistryStore
+    clock: Clock
 
     async def record(self, *, ctx: Context, data: VisitIn) -> Visit:
         ctx.principal.require(Action.VISIT_WRITE)
@@ -39,10 +40,7 @@ class VisitService:
         return Visit.of(visit)
 
     async def _record(self, principal: Principal, actor: Actor, data: VisitIn, now: datetime, tx: Tx) -> VisitRecord:
-        household = await self.registry.get_household(data.household_id, tx.session)
-        if household is None:
-            raise NotFound("该户不存在", field="household_id")
-        principal.require_area(household["area_path"], field="household_id")
+        household = await household_in_scope(self.registry, principal, data.household_id, tx.session)
         visit = VisitRecord(
             id=new_id(),
             household_id=data.household_id,
@@ -70,18 +68,12 @@ class VisitService:
         return visit
 
     async def get(self, *, ctx: Context, visit_id: str) -> Visit:
-        visit = await self.visits.get(visit_id)
-        if visit is None:
-            raise NotFound("上门服务记录不存在", field="visit_id")
-        ctx.principal.require_visible(visit.area_path, "上门服务记录")
+        visit = ctx.principal.found(await self.visits.get(visit_id), "上门服务记录", field="visit_id")
         return Visit.of(visit)
 
     async def list(
         self, *, ctx: Context, area: str, since: date | None, until: date | None, after: str | None, limit: int
     ) -> list[Visit]:
-        area_doc = await self.registry.get_area(area)
-        if area_doc is None:
-            raise NotFound("区域不存在", field="area")
-        ctx.principal.require_area(area_doc["path"], field="area")
+        await listed_area(self.registry, ctx.principal, area)
         visits = await self.visits.in_area(area, since=since, until=until, after=after, limit=limit)
         return [Visit.of(v) for v in visits]

@@ -4,41 +4,32 @@ again next time, batches follow one another until nothing is due."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
 from governance_service.disputes import repository as disputes_repo
 from governance_service.disputes.domain import DisputeCase
 from governance_service.requests import repository as requests_repo
-from governance_service.requests.deadlines import DeadlinePolicy
-from governance_service.requests.domain import RequestCase
 from governance_service.requests.scheduler import DeadlineScheduler
 from governance_service.staff.domain import Actor
 from relocation_shared.events.community import DisputeKind, RequestCategory, RequestSource, RequestState, Urgency
 from tests.fakes.community import FakeDisputesStore, FakeRequestsStore
 from tests.fakes.uow import FakeUnitOfWork
+from tests.unit.governance.requests.cases import PATH, POLICY, T0, submitted
 
-T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
-POLICY = DeadlinePolicy(DEFAULT_REQUEST_DEADLINE_HOURS)
 BY = Actor(subject="cadre", name="李社区", role="community_cadre")
-PATH = ["520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01"]
 
 
 def seed(repo: FakeRequestsStore, n: int, *, urgency: Urgency = Urgency.URGENT) -> list[str]:
     ids = []
     for i in range(n):
-        case = RequestCase.submit(
+        case = submitted(
             request_id=f"r{i:03d}",
             category=RequestCategory.OTHER,
             urgency=urgency,
             source=RequestSource.CADRE,
             description="x",
-            household_id=None,
-            building_path=PATH,
             by=BY,
-            now=T0,
-            policy=POLICY,
         )
         repo.docs[case.id] = requests_repo.to_doc(case)
         ids.append(case.id)

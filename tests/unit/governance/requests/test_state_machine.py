@@ -4,7 +4,7 @@ and the events each transition means: pure domain code, no I/O."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,40 +29,19 @@ from relocation_shared.events.community import (
     RequestReopened,
     RequestReported,
     RequestResolved,
-    RequestSource,
     RequestState,
     RequestStep,
     Urgency,
 )
 from tests.clock import NOW
+from tests.unit.governance.requests.cases import CADRE, PATH, POLICY, T0, submitted
 
-T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
-PATH = ["520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01"]
-POLICY = DeadlinePolicy(DEFAULT_REQUEST_DEADLINE_HOURS)
-CADRE = Actor(subject="cadre-1", name="李社区", role="community_cadre")
 WORKER = Actor(subject="grid-1", name="王网格", role="grid_worker")
 OTHER_WORKER = Actor(subject="grid-2", name="赵网格", role="grid_worker")
 OFFICER = Actor(subject="county-1", name="县人社局联络员", role="county_officer")
 ASSIGNEE = Assignee(staff_id="stf-1", subject=WORKER.subject, name=WORKER.name)
 OTHER_ASSIGNEE = Assignee(staff_id="stf-2", subject=OTHER_WORKER.subject, name=OTHER_WORKER.name)
 ALL_STATES = list(RequestState)
-
-
-def submitted(
-    *, category: RequestCategory = RequestCategory.HOUSING, urgency: Urgency = Urgency.GENERAL
-) -> RequestCase:
-    return RequestCase.submit(
-        request_id="req-1",
-        category=category,
-        urgency=urgency,
-        source=RequestSource.RESIDENT,
-        description="楼道灯坏了",
-        household_id=None,
-        building_path=PATH,
-        by=CADRE,
-        now=T0,
-        policy=POLICY,
-    )
 
 
 def case_in(state: RequestState, *, whistled: bool = False) -> RequestCase:
