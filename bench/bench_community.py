@@ -41,7 +41,7 @@ from governance_service.requests.scheduler import DeadlineScheduler
 from governance_service.staff.domain import Actor
 from relocation_shared.auth import mint_token
 from relocation_shared.clock import system_clock
-from relocation_shared.events.community import RequestCategory, RequestSource, Urgency
+from relocation_shared.events.requests import RequestCategory, RequestSource, Urgency
 from relocation_shared.mongo import make_client
 from relocation_shared.outbox import OUTBOX, UnitOfWork, ensure_outbox_indexes
 from relocation_shared.topics import GOVERNANCE

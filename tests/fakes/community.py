@@ -26,7 +26,7 @@ from governance_service.staff.repository import MongoStaffStore, StaffStore
 from governance_service.visits import repository as visits_repo
 from governance_service.visits.domain import Visit
 from governance_service.visits.repository import MongoVisitsStore, VisitsStore
-from relocation_shared.events.community import RequestState
+from relocation_shared.events.requests import RequestState
 from tests.fakes.collections import Doc, FakeCollections, _stored
 from tests.fakes.registry import Pair
 

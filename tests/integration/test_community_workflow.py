@@ -26,6 +26,7 @@ from governance_service.requests.deadlines import DeadlinePolicy
 from governance_service.requests.models import DispatchIn, RequestIn, ResidentRequest
 from governance_service.staff.models import StaffIn
 from relocation_shared.auth import Principal, Role
+from relocation_shared.clock import FrozenClock
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput
 from relocation_shared.events import CATALOG
 from relocation_shared.mongo import make_client
@@ -59,14 +60,6 @@ WORKER = Principal(subject="grid-wang", name="王网格", roles=frozenset({Role.
 OTHER = Principal(subject="grid-zhao", name="赵网格", roles=frozenset({Role.GRID_WORKER}), areas=frozenset({COMMUNITY}))
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def db(mongo_client: Any) -> AsyncIterator[Any]:
     name = f"it_comm_{uuid.uuid4().hex[:10]}"
@@ -84,7 +77,7 @@ async def db(mongo_client: Any) -> AsyncIterator[Any]:
     await mongo_client.drop_database(name)
 
 
-def build(client: Any, db_name: str, clock: Clock, *, concurrency: int = 8) -> CommunityServices:
+def build(client: Any, db_name: str, clock: FrozenClock, *, concurrency: int = 8) -> CommunityServices:
     """One service instance: its own client, unit of work and scheduler."""
     db = client[db_name]
     return CommunityServices.build(
@@ -125,7 +118,7 @@ async def staffed(svc: CommunityServices) -> str:
 async def test_scheduler_two_instances_a_cancelled_scan_and_a_restart_escalate_exactly_once(
     mongo_client: Any, mongo_uri: str, db: Any
 ) -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     first = build(mongo_client, db.name, clock)
     n = 30
     ids = []
@@ -195,7 +188,7 @@ async def test_scheduler_two_instances_a_cancelled_scan_and_a_restart_escalate_e
 
 
 async def test_scheduler_marks_an_overdue_dispute_once(mongo_client: Any, db: Any) -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     svc = build(mongo_client, db.name, clock)
     d = await svc.disputes.register(
         ctx=ctx(CADRE),
@@ -222,7 +215,7 @@ async def test_scheduler_marks_an_overdue_dispute_once(mongo_client: Any, db: An
 
 
 async def test_concurrent_accepts_exactly_one_wins(mongo_client: Any, mongo_uri: str, db: Any) -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     svc = build(mongo_client, db.name, clock)
     staff_id = await staffed(svc)
     req = await svc.requests.submit(
@@ -264,7 +257,7 @@ async def test_concurrent_accepts_exactly_one_wins(mongo_client: Any, mongo_uri:
 
 
 async def test_concurrent_redemptions_never_overspend(mongo_client: Any, mongo_uri: str, db: Any) -> None:
-    clock = Clock(T0)
+    clock = FrozenClock(T0)
     svc = build(mongo_client, db.name, clock)
     hid = uuid.uuid4().hex
     await db.households.insert_one(

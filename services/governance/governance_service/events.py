@@ -6,13 +6,18 @@ aggregate: a request's by the request id, a dispute's by the dispute id, a staff
 by the staff id, a party organisation's by its id; door-to-door visits and points by the
 household id. Each carries the area path of its building, household or community."""
 
-from relocation_shared.events.community import (
-    DisputeMediated,
-    DisputeOverdue,
-    DisputeRegistered,
-    PartyOrgRegistered,
-    PointsAwarded,
-    PointsRedeemed,
+from relocation_shared.events.community import PartyOrgRegistered, PointsAwarded, PointsRedeemed, VisitRecorded
+from relocation_shared.events.disputes import DisputeMediated, DisputeOverdue, DisputeRegistered
+from relocation_shared.events.governance import (
+    AreaRegistered,
+    HouseholdRegistered,
+    ResidentMovedOut,
+    ResidentRegistered,
+    ResidentUpdated,
+    StaffAssigned,
+    StaffUnassigned,
+)
+from relocation_shared.events.requests import (
     RequestAccepted,
     RequestDispatched,
     RequestEscalated,
@@ -22,16 +27,6 @@ from relocation_shared.events.community import (
     RequestReported,
     RequestResolved,
     RequestSubmitted,
-    VisitRecorded,
-)
-from relocation_shared.events.governance import (
-    AreaRegistered,
-    HouseholdRegistered,
-    ResidentMovedOut,
-    ResidentRegistered,
-    ResidentUpdated,
-    StaffAssigned,
-    StaffUnassigned,
 )
 from relocation_shared.topics import GOVERNANCE
 

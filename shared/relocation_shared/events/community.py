@@ -3,7 +3,7 @@
 Door-to-door services (上门服务), the points supermarket (积分超市) and party organisations,
 keyed by household id (visits, points). Grid staffing uses `StaffAssigned` / `StaffUnassigned`
 of `events/governance.py`; the 四单 requests are in `events/requests.py`, dispute mediation in
-`events/disputes.py` (their names are re-exported from here until every import is repointed).
+`events/disputes.py`.
 """
 
 from __future__ import annotations
@@ -14,39 +14,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from relocation_shared.events.catalog import CATALOG
-from relocation_shared.events.disputes import DISPUTE_KIND_LABELS as DISPUTE_KIND_LABELS
-from relocation_shared.events.disputes import DISPUTE_OUTCOME_LABELS as DISPUTE_OUTCOME_LABELS
-from relocation_shared.events.disputes import DisputeKind as DisputeKind
-from relocation_shared.events.disputes import DisputeMediated as DisputeMediated
-from relocation_shared.events.disputes import DisputeOutcome as DisputeOutcome
-from relocation_shared.events.disputes import DisputeOverdue as DisputeOverdue
-from relocation_shared.events.disputes import DisputeRegistered as DisputeRegistered
 from relocation_shared.events.envelope import EventPayload
-from relocation_shared.events.requests import COUNTY_DEPARTMENT_LABELS as COUNTY_DEPARTMENT_LABELS
-from relocation_shared.events.requests import ESCALATION_CHAIN as ESCALATION_CHAIN
-from relocation_shared.events.requests import ESCALATION_LEVEL_LABELS as ESCALATION_LEVEL_LABELS
-from relocation_shared.events.requests import LOW_LEVELS as LOW_LEVELS
-from relocation_shared.events.requests import REQUEST_CATEGORY_LABELS as REQUEST_CATEGORY_LABELS
-from relocation_shared.events.requests import REQUEST_SOURCE_LABELS as REQUEST_SOURCE_LABELS
-from relocation_shared.events.requests import REQUEST_STATE_LABELS as REQUEST_STATE_LABELS
-from relocation_shared.events.requests import REQUEST_STEP_LABELS as REQUEST_STEP_LABELS
-from relocation_shared.events.requests import URGENCY_LABELS as URGENCY_LABELS
-from relocation_shared.events.requests import CountyDepartment as CountyDepartment
-from relocation_shared.events.requests import EscalationLevel as EscalationLevel
-from relocation_shared.events.requests import RequestAccepted as RequestAccepted
-from relocation_shared.events.requests import RequestCategory as RequestCategory
-from relocation_shared.events.requests import RequestDispatched as RequestDispatched
-from relocation_shared.events.requests import RequestEscalated as RequestEscalated
-from relocation_shared.events.requests import RequestOverdue as RequestOverdue
-from relocation_shared.events.requests import RequestRated as RequestRated
-from relocation_shared.events.requests import RequestReopened as RequestReopened
-from relocation_shared.events.requests import RequestReported as RequestReported
-from relocation_shared.events.requests import RequestResolved as RequestResolved
-from relocation_shared.events.requests import RequestSource as RequestSource
-from relocation_shared.events.requests import RequestState as RequestState
-from relocation_shared.events.requests import RequestStep as RequestStep
-from relocation_shared.events.requests import RequestSubmitted as RequestSubmitted
-from relocation_shared.events.requests import Urgency as Urgency
 from relocation_shared.topics import GOVERNANCE
 
 # --- vocabulary ---------------------------------------------------------------------------------

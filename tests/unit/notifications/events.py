@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from relocation_shared.events.community import RequestDispatched, RequestOverdue
 from relocation_shared.events.projects import DividendPaid
+from relocation_shared.events.requests import RequestDispatched, RequestOverdue
 
 
 def dispatched(**kw: Any) -> RequestDispatched:

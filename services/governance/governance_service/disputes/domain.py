@@ -10,7 +10,7 @@ from typing import Any
 
 from governance_service.staff.domain import Actor
 from relocation_shared.errors import Conflict, InvalidInput
-from relocation_shared.events.community import (
+from relocation_shared.events.disputes import (
     DisputeKind,
     DisputeMediated,
     DisputeOutcome,

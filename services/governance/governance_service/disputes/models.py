@@ -12,7 +12,7 @@ from governance_service.disputes.domain import DISPUTE_STATE_LABELS, DisputeCase
 from governance_service.staff.models import AREA_CODE
 from relocation_shared.batch import Input
 from relocation_shared.clock import CHINA_TZ
-from relocation_shared.events.community import DISPUTE_KIND_LABELS, DISPUTE_OUTCOME_LABELS, DisputeKind, DisputeOutcome
+from relocation_shared.events.disputes import DISPUTE_KIND_LABELS, DISPUTE_OUTCOME_LABELS, DisputeKind, DisputeOutcome
 from relocation_shared.pii import FreeText, MobileNumber, NationalIdNumber
 
 

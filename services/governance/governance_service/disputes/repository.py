@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from governance_service.disputes.domain import DisputeCase, DisputeState
 from governance_service.requests.repository import due_ids
 from governance_service.staff.domain import Actor
-from relocation_shared.events.community import DisputeKind, DisputeOutcome
+from relocation_shared.events.disputes import DisputeKind, DisputeOutcome
 from relocation_shared.mongo import Doc
 
 Session = AsyncClientSession | None

@@ -18,7 +18,7 @@ from governance_service.requests.models import (
 )
 from governance_service.requests.service import RequestService
 from relocation_shared.deps import AreaQuery, CurrentContext, from_state
-from relocation_shared.events.community import RequestState
+from relocation_shared.events.requests import RequestState
 
 router = APIRouter(prefix="/api/v1", tags=["民情实事(四单)"])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from relocation_shared.events.community import ESCALATION_CHAIN, EscalationLevel, RequestCategory, RequestStep, Urgency
+from relocation_shared.events.requests import ESCALATION_CHAIN, EscalationLevel, RequestCategory, RequestStep, Urgency
 
 DeadlineTable = dict[str, dict[str, dict[str, float]]]
 

@@ -14,7 +14,8 @@ from governance_service.requests.transitions import COMMAND_LABELS, LEGAL_FROM, 
 from governance_service.requests.values import Assignee, Rating
 from governance_service.staff.domain import Actor
 from relocation_shared.errors import Conflict, Forbidden
-from relocation_shared.events.community import (
+from relocation_shared.events.envelope import EventPayload
+from relocation_shared.events.requests import (
     LOW_LEVELS,
     CountyDepartment,
     EscalationLevel,
@@ -30,7 +31,6 @@ from relocation_shared.events.community import (
     RequestSubmitted,
     Urgency,
 )
-from relocation_shared.events.envelope import EventPayload
 from relocation_shared.pii import mask_name
 
 

@@ -12,7 +12,8 @@ from governance_service.requests.deadlines import DeadlinePolicy, minutes_betwee
 from governance_service.requests.transitions import Command
 from governance_service.staff.domain import SYSTEM, Actor
 from relocation_shared.errors import Conflict
-from relocation_shared.events.community import (
+from relocation_shared.events.envelope import EventPayload
+from relocation_shared.events.requests import (
     COUNTY_DEPARTMENT_LABELS,
     REQUEST_STATE_LABELS,
     CountyDepartment,
@@ -25,7 +26,6 @@ from relocation_shared.events.community import (
     RequestStep,
     Urgency,
 )
-from relocation_shared.events.envelope import EventPayload
 
 if TYPE_CHECKING:
     from governance_service.requests.values import Assignee

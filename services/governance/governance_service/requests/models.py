@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from governance_service.requests.domain import RequestCase
 from governance_service.staff.models import AREA_CODE
 from relocation_shared.batch import Input
-from relocation_shared.events.community import (
+from relocation_shared.events.requests import (
     COUNTY_DEPARTMENT_LABELS,
     ESCALATION_LEVEL_LABELS,
     REQUEST_CATEGORY_LABELS,

@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from governance_service.requests.domain import RequestCase
 from governance_service.requests.values import Assignee, Rating
 from governance_service.staff.domain import Actor
-from relocation_shared.events.community import (
+from relocation_shared.events.requests import (
     CountyDepartment,
     EscalationLevel,
     RequestCategory,

@@ -38,7 +38,7 @@ from relocation_shared.auth import Action, Principal
 from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from relocation_shared.events.community import REQUEST_STATE_LABELS, RequestState
+from relocation_shared.events.requests import REQUEST_STATE_LABELS, RequestState
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx, UnitOfWork
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relocation_shared.errors import Conflict
-from relocation_shared.events.community import REQUEST_STATE_LABELS, RequestState, RequestStep
+from relocation_shared.events.requests import REQUEST_STATE_LABELS, RequestState, RequestStep
 
 
 class Command(StrEnum):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from governance_service.staff.domain import Actor
-from relocation_shared.events.community import EscalationLevel
+from relocation_shared.events.requests import EscalationLevel
 
 
 @dataclass(frozen=True)

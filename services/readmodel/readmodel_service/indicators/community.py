@@ -6,18 +6,15 @@ from datetime import date
 from decimal import Decimal
 
 from readmodel_service.indicators.base import Counters, Deltas, IndicatorGroup, ratio, scaled
-from relocation_shared.events.community import (
-    DisputeMediated,
-    DisputeRegistered,
-    PointsAwarded,
-    PointsRedeemed,
+from relocation_shared.events.community import PointsAwarded, PointsRedeemed, VisitRecorded
+from relocation_shared.events.disputes import DisputeMediated, DisputeRegistered
+from relocation_shared.events.requests import (
     RequestOverdue,
     RequestRated,
     RequestReopened,
     RequestResolved,
     RequestState,
     RequestSubmitted,
-    VisitRecorded,
 )
 
 COMMUNITY = IndicatorGroup("community", "社区治理")

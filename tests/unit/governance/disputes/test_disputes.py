@@ -15,7 +15,7 @@ from governance_service.staff.domain import Actor
 from relocation_shared.clock import business_day
 from relocation_shared.errors import Conflict, InvalidInput
 from relocation_shared.events import CATALOG
-from relocation_shared.events.community import DisputeKind, DisputeMediated, DisputeOutcome, DisputeOverdue
+from relocation_shared.events.disputes import DisputeKind, DisputeMediated, DisputeOutcome, DisputeOverdue
 from tests.clock import NOW
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)

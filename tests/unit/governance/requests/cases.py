@@ -9,7 +9,7 @@ from governance_service.config import DEFAULT_REQUEST_DEADLINE_HOURS
 from governance_service.requests.deadlines import DeadlinePolicy
 from governance_service.requests.domain import RequestCase
 from governance_service.staff.domain import Actor
-from relocation_shared.events.community import RequestCategory, RequestSource, Urgency
+from relocation_shared.events.requests import RequestCategory, RequestSource, Urgency
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 PATH = ["520000", "520300", "520330", "520330001000", "520330001001", "520330001001-G01", "520330001001-G01-B01"]

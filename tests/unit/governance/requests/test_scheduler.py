@@ -12,7 +12,8 @@ from governance_service.disputes.domain import DisputeCase
 from governance_service.requests import repository as requests_repo
 from governance_service.requests.scheduler import DeadlineScheduler
 from governance_service.staff.domain import Actor
-from relocation_shared.events.community import DisputeKind, RequestCategory, RequestSource, RequestState, Urgency
+from relocation_shared.events.disputes import DisputeKind
+from relocation_shared.events.requests import RequestCategory, RequestSource, RequestState, Urgency
 from tests.fakes.community import FakeDisputesStore, FakeRequestsStore
 from tests.fakes.uow import FakeUnitOfWork
 from tests.unit.governance.requests.cases import PATH, POLICY, T0, submitted

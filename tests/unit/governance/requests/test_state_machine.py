@@ -18,7 +18,7 @@ from governance_service.requests.values import Assignee
 from governance_service.staff.domain import Actor
 from relocation_shared.errors import Conflict, Forbidden
 from relocation_shared.events import CATALOG
-from relocation_shared.events.community import (
+from relocation_shared.events.requests import (
     ESCALATION_CHAIN,
     CountyDepartment,
     EscalationLevel,

@@ -10,9 +10,10 @@ from notifications_service.rules.defaults import default_rules
 from notifications_service.rules.domain import compile_rule
 from notifications_service.rules.templates import format_value, is_personal, placeholders, render, template_fields
 from relocation_shared.events import Envelope
-from relocation_shared.events.community import DisputeMediated, RequestDispatched
+from relocation_shared.events.disputes import DisputeMediated
 from relocation_shared.events.employment import EmploymentEnded
 from relocation_shared.events.governance import HouseholdRegistered
+from relocation_shared.events.requests import RequestDispatched
 from tests.unit.notifications.events import dispatched, dividend
 from tests.unit.notifications.rules.support import (
     BUILDING_PATH,

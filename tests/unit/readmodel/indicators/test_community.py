@@ -7,17 +7,14 @@ from datetime import date, timedelta
 
 from readmodel_service.config import DEFAULT_TARGETS
 from readmodel_service.views.domain import evaluate
-from relocation_shared.events.community import (
-    DisputeMediated,
-    DisputeRegistered,
-    PointsAwarded,
-    PointsRedeemed,
+from relocation_shared.events.community import PointsAwarded, PointsRedeemed, VisitRecorded
+from relocation_shared.events.disputes import DisputeMediated, DisputeRegistered
+from relocation_shared.events.requests import (
     RequestOverdue,
     RequestRated,
     RequestReopened,
     RequestResolved,
     RequestSubmitted,
-    VisitRecorded,
 )
 from tests.clock import TODAY
 from tests.unit.readmodel.helpers import AT, PATH, fold, values
