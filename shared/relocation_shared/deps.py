@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 
 from relocation_shared.auth import CurrentPrincipal
 from relocation_shared.context import Context
@@ -33,11 +33,34 @@ def correlation_id(request: Request) -> str | None:
 Correlation = Annotated[str | None, Depends(correlation_id)]
 
 
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=8,
+            max_length=128,
+            pattern=r"^[A-Za-z0-9._:-]+$",
+            description="客户端为这次写入生成的唯一键:响应丢失后用同一个键重发,返回第一次的结果,不会重复登记",
+        ),
+    ] = None,
+) -> str | None:
+    return key
+
+
 def request_context(principal: CurrentPrincipal, cid: Correlation) -> Context:
     return Context(principal=principal, correlation_id=cid)
 
 
+def idempotent_context(
+    principal: CurrentPrincipal, cid: Correlation, key: Annotated[str | None, Depends(idempotency_key)]
+) -> Context:
+    return Context(principal=principal, correlation_id=cid, idempotency_key=key)
+
+
 CurrentContext = Annotated[Context, Depends(request_context)]
+# For writes that create records: the context carries the caller's Idempotency-Key, if any.
+IdempotentContext = Annotated[Context, Depends(idempotent_context)]
 
 
 # Query parameters every list endpoint takes, described once.
