@@ -21,7 +21,8 @@ class Input(BaseModel):
 
 
 class BatchIn(BaseModel):
-    items: list[dict[str, Any]] = Field(min_length=1)
+    # Any JSON value per row: a row that is not an object is that row's error, not the batch's.
+    items: list[Any] = Field(min_length=1, description="每一行为一个 JSON 对象")
 
 
 class Accepted(BaseModel):
@@ -68,14 +69,18 @@ class Outcome:
         return BatchResult(accepted=self.accepted, rejected=sorted(rejected, key=lambda r: r.index))
 
 
-def parse_rows(
-    rows: list[dict[str, Any]], model: type[M], *, max_items: int
-) -> tuple[list[tuple[int, M]], list[Rejected]]:
+NOT_AN_OBJECT = "每一行应为一个对象"
+
+
+def parse_rows(rows: list[Any], model: type[M], *, max_items: int) -> tuple[list[tuple[int, M]], list[Rejected]]:
     if len(rows) > max_items:
         raise InvalidInput(f"每批最多 {max_items} 条", field="items")
     good: list[tuple[int, M]] = []
     bad: list[Rejected] = []
     for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            bad.append(Rejected(index=i, field="body", error="invalid", message=NOT_AN_OBJECT))
+            continue
         try:
             good.append((i, model.model_validate(row)))
         except ValidationError as exc:
@@ -95,7 +100,7 @@ async def apply_one(data: M, apply: ApplyRows[M]) -> str:
     return outcome.single()
 
 
-async def apply_many(rows: list[dict[str, Any]], model: type[M], apply: ApplyRows[M], *, max_items: int) -> BatchResult:
+async def apply_many(rows: list[Any], model: type[M], apply: ApplyRows[M], *, max_items: int) -> BatchResult:
     """A batch call: rows that do not parse are reported with the rest, the others applied together."""
     good, bad = parse_rows(rows, model, max_items=max_items)
     outcome = await apply(good)

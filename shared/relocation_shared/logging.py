@@ -52,6 +52,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # a record's exc_info as the traceback's text (masked next), not "<traceback object>"
+            structlog.processors.format_exc_info,
             mask_pii,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],

@@ -118,14 +118,25 @@ class NationalId:
         return f"NationalId({self.masked})"
 
 
+# The provinces of GB/T 2260 whose residents hold 18-digit mainland ID numbers: 11-15 (North),
+# 21-23 (North-east), 31-37 (East), 41-46 (South Central), 50-54 (South-west), 61-65
+# (North-west). 71 (Taiwan), 81 and 82 (Hong Kong, Macao) are not issued to mainland residents.
+PROVINCE_CODES = frozenset(
+    f"{p}"
+    for first, last in ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65))
+    for p in range(first, last + 1)
+)
+
+
 def check_digit(first17: str) -> str:
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK[total % 11]
 
 
 def parse_national_id(text: str, *, today: date | None = None) -> NationalId:
-    """Validate shape, birth date (not before 1900, not after `today`, by default today in China)
-    and the GB 11643 check digit; raise InvalidNationalId."""
+    """Validate shape, birth date (not before 1900, not after `today`, by default today in China),
+    the province of the region code (PROVINCE_CODES) and the GB 11643 check digit; raise
+    InvalidNationalId."""
     value = _normal(text)
     if not _ID_SHAPE.match(value):
         raise InvalidNationalId("身份证号码应为18位,前17位为数字,末位为数字或X")
@@ -135,6 +146,8 @@ def parse_national_id(text: str, *, today: date | None = None) -> NationalId:
         raise InvalidNationalId("身份证号码中的出生日期无效") from exc
     if born.year < 1900 or born > (today or business_today(system_clock)):
         raise InvalidNationalId("身份证号码中的出生日期无效")
+    if value[:2] not in PROVINCE_CODES:
+        raise InvalidNationalId("身份证号码中的地区码无效")
     if check_digit(value[:17]) != value[17]:
         raise InvalidNationalId("身份证号码校验位错误")
     return NationalId(value)
@@ -188,8 +201,58 @@ def refuse_pii(value: str | None) -> str | None:
     return value
 
 
-# Free text that must not carry a national ID or phone number (employer, reasons, notes...).
-FreeText = Annotated[str, AfterValidator(refuse_pii)]
+# Characters that change how text around them is shown without being seen: the bidirectional
+# embeddings, overrides and isolates (a name or a note displayed backwards, "Trojan source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Never part of a person's name: control (NUL, escape...), format (zero-width, bidi), surrogate,
+# private-use and unassigned characters, line and paragraph separators.
+_NOT_IN_NAMES = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+_TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
+
+
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) in _NOT_IN_NAMES
+
+
+def refuse_hidden(value: str | None) -> str | None:
+    """A validator for free text: NUL and other control characters (tab and line breaks aside),
+    bidi overrides and lone surrogates are refused, and so is text made only of invisible ones."""
+    if not value:
+        return value
+    for ch in value:
+        kind = unicodedata.category(ch)
+        if (kind == "Cc" and ch not in _TEXT_CONTROLS_ALLOWED) or kind == "Cs" or ch in _BIDI_CONTROLS:
+            raise ValueError("不得包含控制字符或改变文字方向的字符")
+    if all(_invisible(ch) for ch in value):
+        raise ValueError("内容不能为空(不可见字符不算)")
+    return value
+
+
+# Free text that must not carry a national ID or phone number (employer, reasons, notes...), nor
+# control or bidi characters.
+FreeText = Annotated[str, AfterValidator(refuse_hidden), AfterValidator(refuse_pii)]
+
+PERSON_NAME_MAX = 50
+
+
+def _valid_person_name(value: str) -> str:
+    name = unicodedata.normalize("NFC", value).strip()
+    if all(_invisible(ch) for ch in name):
+        raise ValueError("姓名不能为空(不可见字符不算)")
+    if any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in name):
+        raise ValueError("姓名不得包含控制字符、零宽字符或改变文字方向的字符")
+    if len(name) > PERSON_NAME_MAX:
+        raise ValueError(f"姓名最多 {PERSON_NAME_MAX} 个字符")
+    refuse_pii(name)
+    return name
+
+
+# A person's name in a request body (resident, dispute party, staff, mediator, secretary): NFC
+# normalised and trimmed, 1-50 characters, none of them control, format (zero-width, bidi
+# override), private-use or unassigned; no ID or phone number in it.
+PersonName = Annotated[
+    str, Field(min_length=1, max_length=PERSON_NAME_MAX, description="姓名"), AfterValidator(_valid_person_name)
+]
 
 
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")

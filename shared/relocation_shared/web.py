@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relocation_shared.errors import DomainError
@@ -84,6 +85,76 @@ def error_body(code: str, message: str, field: str | None = None, **extra: Any) 
     return body
 
 
+# The framework's own HTTP errors (no route, wrong method...), in the platform's words.
+_STATUS_ERRORS = {
+    400: ("bad_request", "请求无效"),
+    404: ("not_found", "请求的接口不存在"),
+    405: ("method_not_allowed", "该接口不支持此请求方法"),
+    406: ("not_acceptable", "无法提供所请求的内容格式"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+}
+
+
+# FastAPI's HTTP 400 when reading the body failed otherwise than as a JSON syntax error.
+_BODY_UNREADABLE = "There was an error parsing the body"
+
+
+def _unreadable_body(exc: HTTPException) -> str | None:
+    """Why the framework could not read a body as JSON (the exception behind its HTTP 400)."""
+    if exc.status_code != 400 or exc.detail != _BODY_UNREADABLE:
+        return None
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return "请求体应为 UTF-8 编码的文本"
+    if isinstance(cause, RecursionError):
+        return "JSON 嵌套层数过多"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "数字位数过多"  # Python's limit on integer string conversion (4,300 digits)
+    return "请求体无法解析"
+
+
+def _invalid_response(errors: list[dict[str, str]]) -> JSONResponse:
+    first = errors[0] if errors else {"field": "body", "message": "请求无效"}
+    return JSONResponse(
+        error_body("invalid", f"{first['field']}: {first['message']}", first["field"], errors=errors),
+        status_code=422,
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    """Starlette's and FastAPI's HTTPException (unknown route, wrong method, a body that could not
+    be read) in the platform's error shape instead of {"detail": ...}; their headers (Allow) kept."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if reason := _unreadable_body(exc):
+        return _invalid_response([{"field": "body", "message": reason}])
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=headers)
+    code, message = _STATUS_ERRORS.get(exc.status_code, ("error", "请求无法处理"))
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _invalid_response(validation_errors(list(exc.errors())))
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.field, **{k: str(v) for k, v in exc.context.items()}),
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+def _internal_error(request_id: str) -> JSONResponse:
+    """An unexpected exception: the platform's error shape with the request id to quote."""
+    body = error_body("internal", "服务器内部错误,请稍后重试(报告问题时请提供请求编号)", request_id=request_id)
+    return JSONResponse(body, status_code=500)
+
+
 class BodyLimit:
     """Refuses bodies over `max_bytes` with 413: at once when Content-Length says so, and while
     streaming a body sent without one (chunked), counting what arrives. The framework turns the
@@ -141,7 +212,9 @@ async def _empty_receive() -> Message:
 
 
 def install(app: FastAPI, *, max_body_bytes: int) -> None:
-    """Middleware and error handlers."""
+    """Middleware and error handlers. The body limit runs inside the request-id middleware, so
+    its 413 carries the request id too."""
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
     async def context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -151,7 +224,12 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
         start = time.perf_counter()
         status = 500
         try:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:
+                # logged here, with its traceback (masked), instead of escaping as plain text
+                log.exception("unhandled error", method=request.method, path=request.url.path)
+                response = _internal_error(request_id)
             status = response.status_code
             response.headers["x-request-id"] = request_id
             return response
@@ -164,25 +242,9 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
                 log.info("request", method=request.method, route=route, status=status, ms=round(elapsed * 1000, 1))
             structlog.contextvars.unbind_contextvars("request_id")
 
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-
-    @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.field, **{k: str(v) for k, v in exc.context.items()}),
-            status_code=exc.status_code,
-            headers=headers,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = validation_errors(list(exc.errors()))
-        first = errors[0] if errors else {"field": "body", "message": "请求无效"}
-        return JSONResponse(
-            error_body("invalid", f"{first['field']}: {first['message']}", first["field"], errors=errors),
-            status_code=422,
-        )
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
 
 
 def health_router(checks: Callable[[], dict[str, ReadinessCheck]]) -> APIRouter:
