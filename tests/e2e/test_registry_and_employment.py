@@ -340,6 +340,27 @@ async def test_a_batch_keeps_good_rows_and_reports_each_bad_one(platform: Platfo
     assert len(cadre.gov("GET", f"/api/v1/households/{hid}").json()["residents"]) == 2
 
 
+def test_a_household_batch_sent_twice_with_one_idempotency_key_registers_once(platform: Platform) -> None:
+    cadre = Client(platform, "county_officer", XISHUI)
+    place = make_community(cadre, XISHUI)
+    before = len(cadre.gov("GET", f"/api/v1/households?area={place['community_code']}&limit=500").json())
+    rows = {"items": [{"kind": "registered_poor", **place, "room": f"9-{i}"} for i in range(3)]}
+    key = {"Idempotency-Key": f"e2e-{uuid.uuid4().hex}"}
+    first = cadre.gov("POST", "/api/v1/households/batch", rows, headers=key)
+    again = cadre.gov("POST", "/api/v1/households/batch", rows, headers=key)
+    assert first.status_code == again.status_code == 200, first.text
+    assert again.json() == first.json() and len(first.json()["accepted"]) == 3
+    listed = cadre.gov("GET", f"/api/v1/households?area={place['community_code']}&limit=500").json()
+    assert len(listed) == before + 3
+
+    other = cadre.gov("POST", "/api/v1/households/batch", {"items": rows["items"][:1]}, headers=key)
+    assert other.status_code == 409 and other.json()["field"] == "Idempotency-Key", other.text
+    assert other.json()["error"] == "conflict" and "幂等键" in other.json()["message"]
+    assert other.headers["x-request-id"]
+    bad = cadre.gov("POST", "/api/v1/households/batch", rows, headers={"Idempotency-Key": "short"})
+    assert bad.status_code == 422, bad.text
+
+
 def test_logs_never_hold_a_raw_id_or_phone_number(platform: Platform) -> None:
     import re
 

@@ -102,7 +102,7 @@ class FakeEmploymentRepository(FakeCollections):
     async def insert_training(self, training: TrainingRecord, session: Session) -> None:
         self._insert("trainings", to_doc(training))
 
-    async def get_training(self, training_id: str) -> TrainingRecord | None:
+    async def get_training(self, training_id: str, session: Session = None) -> TrainingRecord | None:
         doc = self._get("trainings", training_id)
         return from_doc(TrainingRecord, doc) if doc is not None else None
 

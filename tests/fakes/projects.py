@@ -107,6 +107,7 @@ class FakeSourcesStore(FakeStore):
             return False
         b["budget_fen"] = new_budget
         b["remaining_fen"] += delta
+        b["unallocated_fen"] += delta
         return True
 
     async def draw_budgets(self, draws: dict[str, int], session: Any) -> bool:
@@ -114,6 +115,22 @@ class FakeSourcesStore(FakeStore):
 
     async def give_back_budget(self, budget_id: str, amount: int, session: Any) -> None:
         self.db.give_back("budgets", budget_id, amount, released=False)
+
+    async def reserve_budgets(self, reserves: dict[str, int], session: Any) -> bool:
+        ok = 0
+        for key, amount in reserves.items():
+            b = self.db.data["budgets"].get(key)
+            if b is not None and b["unallocated_fen"] >= amount:
+                b["unallocated_fen"] -= amount
+                b["allocated_fen"] += amount
+                ok += 1
+        return ok == len(reserves)
+
+    async def release_budgets(self, releases: dict[str, int], session: Any) -> None:
+        for key, amount in releases.items():
+            b = self.db.data["budgets"][key]
+            b["unallocated_fen"] += amount
+            b["allocated_fen"] -= amount
 
 
 class FakeProjectsStore(FakeStore):

@@ -14,7 +14,7 @@ import pytest
 from projects_service.jobs.models import JobLinkIn
 from projects_service.ledger.models import CollectiveIncomeIn, DisbursementIn, DividendIn, LedgerEntry, ReversalIn
 from projects_service.projects.models import ProjectIn, StatusIn
-from projects_service.sources.models import FundingSourceIn
+from projects_service.sources.models import BudgetSet, FundingSourceIn
 from projects_service.wiring import Services, build_services, ensure_indexes, mongo_stores
 from relocation_shared.auth import Principal, Role
 from relocation_shared.clock import system_clock
@@ -128,10 +128,11 @@ async def test_two_concurrent_disbursements_that_overspend_the_allocation_one_is
 
 
 async def test_two_concurrent_disbursements_that_overspend_the_year_budget_one_is_refused(service, db):
-    sid = await source(service, budget_wan=100)
-    # Both projects were promised 80万 from a year whose budget is 100万: the budget binds.
+    sid = await source(service, budget_wan=160)
+    # Both projects were promised 80万; the year's budget was then cut to 100万: the budget binds.
     first = await project(service, sid, amount_wan=80, status="under_construction")
     second = await project(service, sid, amount_wan=80, status="under_construction")
+    await service.sources.set_budget(ctx=ctx(CITY), source_id=sid, year=2024, data=BudgetSet(amount_fen=100 * WAN))
 
     refused = await one_refused(
         service.ledger.disburse(ctx=ctx(CITY), project_id=first, data=disbursement(sid, 60)),

@@ -18,7 +18,7 @@ from employment_service.models import (
 )
 from employment_service.service import EmploymentService
 from relocation_shared.batch import BatchIn, BatchResult
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import CurrentContext, IdempotentContext, from_state
 
 Service = Annotated[EmploymentService, from_state("service")]
 
@@ -26,12 +26,12 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.post("/employments", response_model=Spell, status_code=201, tags=["就业"], summary="登记就业")
-async def employ(body: EmploymentIn, ctx: CurrentContext, service: Service) -> Spell:
+async def employ(body: EmploymentIn, ctx: IdempotentContext, service: Service) -> Spell:
     return await service.employ(ctx=ctx, data=body)
 
 
 @router.post("/employments/batch", response_model=BatchResult, tags=["就业"], summary="批量登记就业(人社局)")
-async def employ_batch(body: BatchIn, ctx: CurrentContext, service: Service) -> BatchResult:
+async def employ_batch(body: BatchIn, ctx: IdempotentContext, service: Service) -> BatchResult:
     return await service.employ_batch(ctx=ctx, rows=body.items)
 
 
@@ -46,12 +46,12 @@ async def get_spell(spell_id: str, ctx: CurrentContext, service: Service) -> Spe
 
 
 @router.post("/trainings", response_model=Training, status_code=201, tags=["培训"], summary="登记培训")
-async def record_training(body: TrainingIn, ctx: CurrentContext, service: Service) -> Training:
+async def record_training(body: TrainingIn, ctx: IdempotentContext, service: Service) -> Training:
     return await service.record_training(ctx=ctx, data=body)
 
 
 @router.post("/trainings/batch", response_model=BatchResult, tags=["培训"], summary="批量登记培训")
-async def record_trainings(body: BatchIn, ctx: CurrentContext, service: Service) -> BatchResult:
+async def record_trainings(body: BatchIn, ctx: IdempotentContext, service: Service) -> BatchResult:
     return await service.record_trainings_batch(ctx=ctx, rows=body.items)
 
 

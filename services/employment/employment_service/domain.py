@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from relocation_shared.auth import Principal
+from relocation_shared.dates import plausible_day
 from relocation_shared.errors import Conflict, InvalidInput, NotFound
 from relocation_shared.events.employment import (
     EmploymentEnded,
@@ -65,8 +66,7 @@ def check_trainee(principal: Principal, worker: Worker | None, completed_on: dat
     principal.require_area(worker.area_path, field="resident_id")
     if not worker.active:
         raise Conflict("该居民已迁出", field="resident_id")
-    if completed_on > today:
-        raise InvalidInput("结业日期不能晚于今天", field="completed_on")
+    plausible_day(completed_on, today=today, field="completed_on", what="结业日期")
     return worker
 
 
@@ -74,8 +74,7 @@ def check_trainee(principal: Principal, worker: Worker | None, completed_on: dat
 
 
 def check_start(started_on: date, today: date) -> None:
-    if started_on > today:
-        raise InvalidInput("开始日期不能晚于今天", field="started_on")
+    plausible_day(started_on, today=today, field="started_on", what="开始日期")
 
 
 @dataclass
@@ -103,8 +102,7 @@ class EmploymentSpell:
             raise Conflict("该就业记录已结束", field="spell_id", state="ended")
         if ended_on < self.started_on:
             raise InvalidInput("结束日期早于开始日期", field="ended_on", started_on=self.started_on.isoformat())
-        if ended_on > today:
-            raise InvalidInput("结束日期不能晚于今天", field="ended_on")
+        plausible_day(ended_on, today=today, field="ended_on", what="结束日期")
 
     def employed(self) -> WorkerEmployed:
         return WorkerEmployed(

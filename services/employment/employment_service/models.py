@@ -22,7 +22,7 @@ class EmploymentIn(Input):
     organised_export: bool = Field(False, description="是否有组织劳务输出")
     employer: FreeText = Field(min_length=1, max_length=100)
     destination: FreeText | None = Field(None, max_length=60)
-    monthly_wage: int = Field(ge=0, le=200_000, description="月工资(元)")
+    monthly_wage: int = Field(strict=True, ge=0, le=200_000, description="月工资(元)")
     started_on: date
 
 

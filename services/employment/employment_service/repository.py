@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from employment_service.domain import EmploymentSpell, HouseholdLedger, TrainingRecord, Worker
+from relocation_shared.idempotency import ensure_idempotency_indexes
 from relocation_shared.mongo import Doc, find_in
 
 Session = AsyncClientSession | None
@@ -61,7 +62,7 @@ class EmploymentStore(Protocol):
 
     async def insert_training(self, training: TrainingRecord, session: Session) -> None: ...
 
-    async def get_training(self, training_id: str) -> TrainingRecord | None: ...
+    async def get_training(self, training_id: str, session: Session = None) -> TrainingRecord | None: ...
 
     async def resident_trainings(self, resident_id: str) -> list[TrainingRecord]: ...
 
@@ -146,6 +147,7 @@ async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
     await db.roster_households.create_index([("area_path", ASCENDING), ("zero_since", ASCENDING)], name="zero_by_area")
     await db.spells.create_index([("resident_id", ASCENDING), ("started_on", ASCENDING)], name="resident")
     await db.trainings.create_index([("resident_id", ASCENDING)], name="resident")
+    await ensure_idempotency_indexes(db)
 
 
 class EmploymentRepository:
@@ -232,8 +234,8 @@ class EmploymentRepository:
     async def insert_training(self, training: TrainingRecord, session: Session) -> None:
         await self.db.trainings.insert_one(to_doc(training), session=session)
 
-    async def get_training(self, training_id: str) -> TrainingRecord | None:
-        doc = await self.db.trainings.find_one({"_id": training_id})
+    async def get_training(self, training_id: str, session: Session = None) -> TrainingRecord | None:
+        doc = await self.db.trainings.find_one({"_id": training_id}, session=session)
         return from_doc(TrainingRecord, doc) if doc is not None else None
 
     async def resident_trainings(self, resident_id: str) -> list[TrainingRecord]:

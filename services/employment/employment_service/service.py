@@ -33,7 +33,7 @@ from employment_service.models import (
 from employment_service.repository import EmploymentStore
 from relocation_shared.areas import path_of_code
 from relocation_shared.auth import Action, Principal
-from relocation_shared.batch import BatchResult, Outcome, apply_many, apply_one
+from relocation_shared.batch import BatchResult, Outcome
 from relocation_shared.clock import Clock, business_day, business_today
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -44,6 +44,7 @@ from relocation_shared.events.governance import (
     ResidentRegistered,
     ResidentUpdated,
 )
+from relocation_shared.idempotency import apply_many_once, run_once
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx, UnitOfWork
 
@@ -146,17 +147,30 @@ class EmploymentService:
 
     # employment spells -----------------------------------------------------
     async def employ(self, *, ctx: Context, data: EmploymentIn) -> Spell:
-        spell_id = await apply_one(data, partial(self._employ, ctx))
-        spell = await self.repo.get_spell(spell_id)
+        ctx.principal.require(Action.EMPLOYMENT_WRITE)
+        body = partial(self._employ_one, ctx.principal, data)
+        return await run_once(
+            self.uow, ctx=ctx, scope="employments.create", request=data, result_model=Spell, body=body
+        )
+
+    async def _employ_one(self, principal: Principal, data: EmploymentIn, tx: Tx) -> Spell:
+        outcome = await self._employ_rows(principal, [(0, data)], tx)
+        spell = await self.repo.get_spell(outcome.single(), tx.session)
         assert spell is not None
         return Spell.of(spell)
 
     async def employ_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, EmploymentIn, partial(self._employ, ctx), max_items=self.batch_max)
-
-    async def _employ(self, ctx: Context, rows: list[tuple[int, EmploymentIn]]) -> Outcome:
         ctx.principal.require(Action.EMPLOYMENT_WRITE)
-        return await self.uow.run(partial(self._employ_rows, ctx.principal, rows), correlation_id=ctx.correlation_id)
+        apply = partial(self._employ_rows, ctx.principal)
+        return await apply_many_once(
+            self.uow,
+            ctx=ctx,
+            scope="employments.batch",
+            rows=rows,
+            model=EmploymentIn,
+            apply=apply,
+            max_items=self.batch_max,
+        )
 
     async def _employ_rows(self, principal: Principal, rows: list[tuple[int, EmploymentIn]], tx: Tx) -> Outcome:
         outcome = Outcome()
@@ -217,17 +231,30 @@ class EmploymentService:
 
     # training ----------------------------------------------------------------
     async def record_training(self, *, ctx: Context, data: TrainingIn) -> Training:
-        training_id = await apply_one(data, partial(self._train, ctx))
-        training = await self.repo.get_training(training_id)
+        ctx.principal.require(Action.EMPLOYMENT_WRITE)
+        body = partial(self._train_one, ctx.principal, data)
+        return await run_once(
+            self.uow, ctx=ctx, scope="trainings.create", request=data, result_model=Training, body=body
+        )
+
+    async def _train_one(self, principal: Principal, data: TrainingIn, tx: Tx) -> Training:
+        outcome = await self._train_rows(principal, [(0, data)], tx)
+        training = await self.repo.get_training(outcome.single(), tx.session)
         assert training is not None
         return Training.model_validate(training)
 
     async def record_trainings_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, TrainingIn, partial(self._train, ctx), max_items=self.batch_max)
-
-    async def _train(self, ctx: Context, rows: list[tuple[int, TrainingIn]]) -> Outcome:
         ctx.principal.require(Action.EMPLOYMENT_WRITE)
-        return await self.uow.run(partial(self._train_rows, ctx.principal, rows), correlation_id=ctx.correlation_id)
+        apply = partial(self._train_rows, ctx.principal)
+        return await apply_many_once(
+            self.uow,
+            ctx=ctx,
+            scope="trainings.batch",
+            rows=rows,
+            model=TrainingIn,
+            apply=apply,
+            max_items=self.batch_max,
+        )
 
     async def _train_rows(self, principal: Principal, rows: list[tuple[int, TrainingIn]], tx: Tx) -> Outcome:
         outcome = Outcome()

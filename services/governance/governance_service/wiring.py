@@ -15,6 +15,7 @@ from governance_service.registry import repository as registry_repository
 from governance_service.registry.repository import MongoRegistryStore
 from governance_service.registry.service import RegistryService
 from governance_service.requests.deadlines import DeadlinePolicy
+from relocation_shared.idempotency import ensure_idempotency_indexes
 from relocation_shared.mongo import Doc
 from relocation_shared.runtime import Runtime
 
@@ -52,6 +53,7 @@ def build(runtime: Runtime, settings: Settings) -> Wiring:
 
 
 async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
-    """Every collection's indexes: the registry's, then the community work's."""
+    """Every collection's indexes: the registry's, the community work's, the idempotency keys'."""
     await registry_repository.ensure_indexes(db)
     await ensure_community_indexes(db)
+    await ensure_idempotency_indexes(db)

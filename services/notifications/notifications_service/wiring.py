@@ -34,6 +34,7 @@ from notifications_service.rules import repository as rules
 from notifications_service.rules.repository import MongoRulesStore, RulesStore
 from notifications_service.rules.service import RulesService
 from relocation_shared.clock import Clock, system_clock
+from relocation_shared.idempotency import ensure_idempotency_indexes
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import UnitOfWork
 from relocation_shared.runtime import Runtime
@@ -61,6 +62,7 @@ def mongo_stores(db: AsyncDatabase[Doc]) -> Stores:
 async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
     for module in (rules, directory, inbox, deliveries):
         await module.ensure_indexes(db)
+    await ensure_idempotency_indexes(db)
 
 
 @dataclass

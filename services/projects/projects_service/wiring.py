@@ -26,6 +26,7 @@ from projects_service.sources import repository as sources_repository
 from projects_service.sources.repository import MongoSourcesStore, SourcesStore
 from projects_service.sources.service import SourcesService
 from relocation_shared.clock import Clock
+from relocation_shared.idempotency import ensure_idempotency_indexes
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import UnitOfWork
 from relocation_shared.runtime import Runtime
@@ -82,6 +83,7 @@ async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
     await projects_repository.ensure_indexes(db)
     await ledger_repository.ensure_indexes(db)
     await jobs_repository.ensure_indexes(db)
+    await ensure_idempotency_indexes(db)
 
 
 def build_services(*, uow: UnitOfWork, stores: Stores, clock: Clock, batch_max: int = 500) -> Services:

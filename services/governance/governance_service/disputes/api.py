@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from governance_service.disputes.domain import DisputeState
 from governance_service.disputes.models import Dispute, DisputeIn, OutcomeIn, SessionIn
 from governance_service.disputes.service import DisputeService
-from relocation_shared.deps import AreaQuery, CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, IdempotentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["矛盾纠纷调解"])
 
@@ -18,7 +18,7 @@ Service = Annotated[DisputeService, from_state("community.disputes")]
 
 
 @router.post("/disputes", response_model=Dispute, status_code=201, summary="登记矛盾纠纷")
-async def register_dispute(body: DisputeIn, ctx: CurrentContext, service: Service) -> Dispute:
+async def register_dispute(body: DisputeIn, ctx: IdempotentContext, service: Service) -> Dispute:
     return await service.register(ctx=ctx, data=body)
 
 

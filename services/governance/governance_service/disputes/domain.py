@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from governance_service.staff.domain import Actor
+from relocation_shared.dates import plausible_instant
 from relocation_shared.errors import Conflict, InvalidInput
 from relocation_shared.events.disputes import (
     DisputeKind,
@@ -114,8 +115,9 @@ class DisputeCase:
 
     def add_session(self, *, held_at: datetime, note: str, by: Actor, now: datetime) -> None:
         self._check_open("记录调解")
-        if held_at > now:
-            raise InvalidInput("调解时间不能晚于现在", field="held_at")
+        # a naive 0001-01-01T00:00 read as Beijing time lies before year 1 in UTC: refused here,
+        # before anything converts it (business_day, BSON) and overflows
+        plausible_instant(held_at, now=now, field="held_at", what="调解时间")
         self.sessions.append({"held_at": held_at, "note": note, "recorded_by": by.as_dict(), "recorded_at": now})
 
     def conclude(

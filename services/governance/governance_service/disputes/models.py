@@ -13,11 +13,11 @@ from governance_service.staff.models import AREA_CODE
 from relocation_shared.batch import Input
 from relocation_shared.clock import CHINA_TZ
 from relocation_shared.events.disputes import DISPUTE_KIND_LABELS, DISPUTE_OUTCOME_LABELS, DisputeKind, DisputeOutcome
-from relocation_shared.pii import FreeText, MobileNumber, NationalIdNumber
+from relocation_shared.pii import FreeText, MobileNumber, NationalIdNumber, PersonName
 
 
 class DisputePartyIn(Input):
-    name: str = Field(min_length=1, max_length=50, description="只保存掩码")
+    name: PersonName = Field(description="只保存掩码")
     role: Literal["applicant", "respondent", "other"] = "applicant"
     national_id: NationalIdNumber | None = None
     phone: MobileNumber | None = None
@@ -35,9 +35,9 @@ class DisputeIn(Input):
     community_code: str = Field(pattern=AREA_CODE)
     building_code: str | None = Field(None, pattern=AREA_CODE)
     parties: list[DisputePartyIn] = Field(min_length=1, max_length=20)
-    mediator_name: FreeText = Field(min_length=1, max_length=50)
+    mediator_name: PersonName
     mediator_subject: FreeText | None = Field(None, max_length=100)
-    due_in_days: int | None = Field(None, ge=1, le=90, description="调解期限(天);默认按配置")
+    due_in_days: int | None = Field(None, strict=True, ge=1, le=90, description="调解期限(天);默认按配置")
 
 
 class SessionIn(Input):

@@ -14,13 +14,14 @@ from governance_service.disputes.models import Dispute, DisputeIn, DisputePartyI
 from governance_service.disputes.repository import DisputesStore
 from governance_service.registry.repository import RegistryStore
 from governance_service.requests.service import record_events
-from governance_service.staff.domain import Actor
+from governance_service.staff.domain import Actor, actor_of
 from governance_service.staff.scope import as_actor, listed_area
 from relocation_shared.areas import Level
 from relocation_shared.auth import Action, Principal
 from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, InvalidInput, NotFound
+from relocation_shared.idempotency import responding, run_once
 from relocation_shared.ids import new_id
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -40,8 +41,12 @@ class DisputeService:
     clock: Clock
 
     async def register(self, *, ctx: Context, data: DisputeIn) -> Dispute:
-        case = await as_actor(self.uow, ctx, Action.DISPUTE_WRITE, partial(self._register, data))
-        return Dispute.from_case(case)
+        ctx.principal.require(Action.DISPUTE_WRITE)
+        actor = actor_of(ctx.principal, Action.DISPUTE_WRITE)
+        body = responding(partial(self._register, data, ctx.principal, actor), Dispute.from_case)
+        return await run_once(
+            self.uow, ctx=ctx, scope="disputes.register", request=data, result_model=Dispute, body=body
+        )
 
     async def _register(self, data: DisputeIn, principal: Principal, actor: Actor, tx: Tx) -> DisputeCase:
         community = await self._area(data.community_code, tx, level=Level.COMMUNITY, field="community_code")

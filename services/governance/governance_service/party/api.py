@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from governance_service.party.models import PartyOrg, PartyOrgIn
 from governance_service.party.service import PartyService
-from relocation_shared.deps import AreaQuery, CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, IdempotentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["党组织"])
 
@@ -17,7 +17,7 @@ Service = Annotated[PartyService, from_state("community.party")]
 
 
 @router.post("/party-organisations", response_model=PartyOrg, status_code=201, summary="登记党总支、党支部、党小组")
-async def register_party_org(body: PartyOrgIn, ctx: CurrentContext, service: Service) -> PartyOrg:
+async def register_party_org(body: PartyOrgIn, ctx: IdempotentContext, service: Service) -> PartyOrg:
     return await service.register(ctx=ctx, data=body)
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from governance_service.staff.models import AREA_CODE
 from relocation_shared.batch import Input
 from relocation_shared.events.community import PartyOrgKind
-from relocation_shared.pii import FreeText
+from relocation_shared.pii import FreeText, PersonName
 
 
 class PartyOrgIn(Input):
@@ -18,8 +18,8 @@ class PartyOrgIn(Input):
     community_code: str = Field(pattern=AREA_CODE)
     area_code: str | None = Field(None, pattern=AREA_CODE, description="设在社区、网格或楼栋;默认社区")
     parent_id: str | None = Field(None, max_length=64, description="上级党组织(党小组必填)")
-    secretary_name: FreeText | None = Field(None, min_length=1, max_length=50)
-    members: int = Field(0, ge=0, le=100_000, description="党员人数")
+    secretary_name: PersonName | None = None
+    members: int = Field(0, strict=True, ge=0, le=100_000, description="党员人数")
 
 
 class PartyOrg(BaseModel):

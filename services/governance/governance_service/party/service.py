@@ -15,13 +15,13 @@ from governance_service.party.domain import (
 from governance_service.party.models import PartyOrg, PartyOrgIn
 from governance_service.party.repository import PartyStore
 from governance_service.registry.repository import RegistryStore
-from governance_service.staff.scope import run_command
 from relocation_shared.areas import Level
 from relocation_shared.auth import Action
 from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.errors import InvalidInput, NotFound
 from relocation_shared.events.community import PartyOrgKind, PartyOrgRegistered
+from relocation_shared.idempotency import responding, run_once
 from relocation_shared.ids import new_id
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -35,8 +35,9 @@ class PartyService:
     clock: Clock
 
     async def register(self, *, ctx: Context, data: PartyOrgIn) -> PartyOrg:
-        org = await run_command(self.uow, ctx, Action.PARTY_WRITE, partial(self._register, ctx, data))
-        return PartyOrg.model_validate(org)
+        ctx.principal.require(Action.PARTY_WRITE)
+        body = responding(partial(self._register, ctx, data), PartyOrg.model_validate)
+        return await run_once(self.uow, ctx=ctx, scope="party.register", request=data, result_model=PartyOrg, body=body)
 
     async def _register(self, ctx: Context, data: PartyOrgIn, tx: Tx) -> PartyOrganisation:
         community = await self.registry.get_area(data.community_code, tx.session)

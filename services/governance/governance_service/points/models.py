@@ -16,7 +16,7 @@ from relocation_shared.pii import FreeText
 class AwardIn(Input):
     household_id: str = Field(min_length=1, max_length=64)
     category: PointsCategory = Field(description="civility 文明创建 / filial 孝老爱亲 / volunteer 志愿服务 …")
-    points: int = Field(ge=1, le=1000)
+    points: int = Field(strict=True, ge=1, le=1000)
     reason: FreeText = Field(min_length=1, max_length=200)
     request_key: str | None = Field(
         None, min_length=1, max_length=64, description="幂等键:同一户同一键只记一次(重试安全)"
@@ -26,8 +26,8 @@ class AwardIn(Input):
 class RedeemIn(Input):
     household_id: str = Field(min_length=1, max_length=64)
     goods: FreeText = Field(min_length=1, max_length=60, description="兑换物品")
-    quantity: int = Field(1, ge=1, le=100)
-    points: int = Field(ge=1, le=100_000, description="本次兑换共需积分")
+    quantity: int = Field(1, strict=True, ge=1, le=100)
+    points: int = Field(strict=True, ge=1, le=100_000, description="本次兑换共需积分")
     request_key: str | None = Field(
         None, min_length=1, max_length=64, description="幂等键:同一户同一键只兑换一次(重试安全)"
     )

@@ -12,12 +12,13 @@ from governance_service.points.domain import EntryKind, LedgerEntry, check_repla
 from governance_service.points.models import AwardIn, PointsAccount, PointsEntry, RedeemIn
 from governance_service.points.repository import PointsStore
 from governance_service.registry.repository import RegistryStore
-from governance_service.staff.domain import Actor
-from governance_service.staff.scope import Body, as_actor, household_in_scope
+from governance_service.staff.domain import Actor, actor_of
+from governance_service.staff.scope import Body, household_in_scope
 from relocation_shared.auth import Action, Principal
 from relocation_shared.clock import Clock, business_day
 from relocation_shared.context import Context
 from relocation_shared.errors import NotFound
+from relocation_shared.idempotency import responding, run_once
 from relocation_shared.ids import new_id
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -48,14 +49,17 @@ class PointsService:
         return entry
 
     async def award(self, *, ctx: Context, data: AwardIn) -> PointsEntry:
-        return await self._post(ctx, partial(self._award, data))
+        return await self._post(ctx, "points.award", data, partial(self._award, data))
 
     async def redeem(self, *, ctx: Context, data: RedeemIn) -> PointsEntry:
-        return await self._post(ctx, partial(self._redeem, data))
+        return await self._post(ctx, "points.redeem", data, partial(self._redeem, data))
 
-    async def _post(self, ctx: Context, body: Body[LedgerEntry]) -> PointsEntry:
-        """An award or a redemption: one transaction, as the acting cadre."""
-        return PointsEntry.of(await as_actor(self.uow, ctx, Action.POINTS_WRITE, body))
+    async def _post(self, ctx: Context, scope: str, data: AwardIn | RedeemIn, body: Body[LedgerEntry]) -> PointsEntry:
+        """An award or a redemption: one transaction, as the acting cadre, once per idempotency key."""
+        ctx.principal.require(Action.POINTS_WRITE)
+        actor = actor_of(ctx.principal, Action.POINTS_WRITE)
+        work = responding(partial(body, ctx.principal, actor), PointsEntry.of)
+        return await run_once(self.uow, ctx=ctx, scope=scope, request=data, result_model=PointsEntry, body=work)
 
     async def _award(self, data: AwardIn, principal: Principal, actor: Actor, tx: Tx) -> LedgerEntry:
         household, keyed, replay = await self._begin(principal, data.household_id, data.request_key, "award", tx)

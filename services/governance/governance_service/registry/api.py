@@ -19,7 +19,7 @@ from governance_service.registry.models import (
 )
 from governance_service.registry.service import RegistryService
 from relocation_shared.batch import BatchIn, BatchResult
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import CurrentContext, IdempotentContext, from_state
 
 Registry = Annotated[RegistryService, from_state("service")]
 
@@ -39,17 +39,17 @@ async def list_areas(
 
 
 @router.post("/areas", response_model=Area, status_code=201, tags=["区域"], summary="新建镇街、社区、网格或楼栋")
-async def create_area(body: AreaIn, ctx: CurrentContext, service: Registry) -> Area:
+async def create_area(body: AreaIn, ctx: IdempotentContext, service: Registry) -> Area:
     return await service.create_area(ctx=ctx, data=body)
 
 
 @router.post("/households", response_model=Household, status_code=201, tags=["搬迁户"], summary="登记搬迁户")
-async def register_household(body: HouseholdIn, ctx: CurrentContext, service: Registry) -> Household:
+async def register_household(body: HouseholdIn, ctx: IdempotentContext, service: Registry) -> Household:
     return await service.register_household(ctx=ctx, data=body)
 
 
 @router.post("/households/batch", response_model=BatchResult, tags=["搬迁户"], summary="批量登记搬迁户")
-async def register_households(body: BatchIn, ctx: CurrentContext, service: Registry) -> BatchResult:
+async def register_households(body: BatchIn, ctx: IdempotentContext, service: Registry) -> BatchResult:
     return await service.register_households_batch(ctx=ctx, rows=body.items)
 
 
@@ -70,12 +70,12 @@ async def list_households(
 
 
 @router.post("/residents", response_model=Resident, status_code=201, tags=["居民"], summary="登记居民")
-async def register_resident(body: ResidentIn, ctx: CurrentContext, service: Registry) -> Resident:
+async def register_resident(body: ResidentIn, ctx: IdempotentContext, service: Registry) -> Resident:
     return await service.register_resident(ctx=ctx, data=body)
 
 
 @router.post("/residents/batch", response_model=BatchResult, tags=["居民"], summary="批量登记居民")
-async def register_residents(body: BatchIn, ctx: CurrentContext, service: Registry) -> BatchResult:
+async def register_residents(body: BatchIn, ctx: IdempotentContext, service: Registry) -> BatchResult:
     return await service.register_residents_batch(ctx=ctx, rows=body.items)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from relocation_shared.areas import CODE_SHAPE_LABELS, LEVELS, Level, code_fits_level
 from relocation_shared.auth import Principal
+from relocation_shared.dates import plausible_day
 from relocation_shared.errors import Conflict, InvalidInput, NotFound
 from relocation_shared.events.governance import (
     AreaRegistered,
@@ -261,5 +262,10 @@ def resident_registered(resident: ResidentRecord, household: HouseholdRecord) ->
 
 
 def check_move_out_day(day: date, today: date) -> None:
-    if day > today:
-        raise InvalidInput("迁出日期不能晚于今天", field="moved_out_on")
+    plausible_day(day, today=today, field="moved_out_on", what="迁出日期")
+
+
+def check_registered_on(day: date | None, today: date) -> None:
+    """A household's registration (its move-in) has happened, in or after 2015; None: today."""
+    if day is not None:
+        plausible_day(day, today=today, field="registered_on", what="登记日期")

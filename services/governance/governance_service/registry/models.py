@@ -12,7 +12,7 @@ from governance_service.registry.domain import HouseholdRecord
 from relocation_shared.areas import Level
 from relocation_shared.batch import Input
 from relocation_shared.events.vocab import HOUSEHOLD_KIND_LABELS, HouseholdKind, Sex
-from relocation_shared.pii import FreeText, MobileNumber, NationalIdNumber
+from relocation_shared.pii import FreeText, MobileNumber, NationalIdNumber, PersonName
 
 _CODE = r"^[0-9]{6}([0-9]{6})?(-G[0-9]{2,3}(-B[0-9]{2,3})?)?$"
 
@@ -65,7 +65,7 @@ class Household(BaseModel):
 class ResidentIn(Input):
     household_id: str = Field(min_length=1, max_length=64)
     community_code: str = Field(pattern=_CODE, description="登记所在社区;须与该户所在社区一致")
-    name: FreeText = Field(min_length=1, max_length=50)
+    name: PersonName
     national_id: NationalIdNumber
     phone: MobileNumber | None = None
     labour_capacity: bool = Field(description="是否有劳动能力")

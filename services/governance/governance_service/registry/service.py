@@ -24,10 +24,11 @@ from governance_service.registry.models import (
 )
 from governance_service.registry.repository import RegistryStore
 from relocation_shared.auth import Action, Principal
-from relocation_shared.batch import BatchResult, Outcome, apply_many, apply_one
+from relocation_shared.batch import BatchResult, Outcome
 from relocation_shared.clock import Clock, business_day, business_today
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from relocation_shared.idempotency import apply_many_once, run_once
 from relocation_shared.ids import new_id
 from relocation_shared.logging import get_logger
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -81,10 +82,10 @@ class RegistryService:
     async def create_area(self, *, ctx: Context, data: AreaIn) -> Area:
         ctx.principal.require(Action.REGISTRY_WRITE)
         domain.refuse_national_level(data.level)
-        area = await self.uow.run(partial(self._create_area, ctx.principal, data), correlation_id=ctx.correlation_id)
-        return Area.model_validate(area)
+        body = partial(self._create_area, ctx.principal, data)
+        return await run_once(self.uow, ctx=ctx, scope="areas.create", request=data, result_model=Area, body=body)
 
-    async def _create_area(self, principal: Principal, data: AreaIn, tx: Tx) -> AreaRecord:
+    async def _create_area(self, principal: Principal, data: AreaIn, tx: Tx) -> Area:
         parent = await self.store.find_area(data.parent, tx.session)
         if parent is None:
             raise InvalidInput("上级区域不存在", field="parent")
@@ -94,22 +95,34 @@ class RegistryService:
             raise Conflict("区域代码已存在", field="code")
         await self.store.insert_area(area, tx.session)
         self._record_area(tx, area)
-        return area
+        return Area.model_validate(area)
 
     # households ----------------------------------------------------------
     async def register_household(self, *, ctx: Context, data: HouseholdIn) -> Household:
-        hid = await apply_one(data, partial(self._register_households, ctx))
-        household = await self.store.find_household(hid)
+        ctx.principal.require(Action.REGISTRY_WRITE)
+        body = partial(self._register_household, ctx.principal, data)
+        return await run_once(
+            self.uow, ctx=ctx, scope="households.create", request=data, result_model=Household, body=body
+        )
+
+    async def _register_household(self, principal: Principal, data: HouseholdIn, tx: Tx) -> Household:
+        outcome = await self._insert_households(principal, [(0, data)], tx)
+        household = await self.store.find_household(outcome.single(), tx.session)
         assert household is not None
         return Household.of(household)
 
     async def register_households_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, HouseholdIn, partial(self._register_households, ctx), max_items=self.batch_max)
-
-    async def _register_households(self, ctx: Context, rows: list[tuple[int, HouseholdIn]]) -> Outcome:
         ctx.principal.require(Action.REGISTRY_WRITE)
-        work = partial(self._insert_households, ctx.principal, rows)
-        return await self.uow.run(work, correlation_id=ctx.correlation_id)
+        apply = partial(self._insert_households, ctx.principal)
+        return await apply_many_once(
+            self.uow,
+            ctx=ctx,
+            scope="households.batch",
+            rows=rows,
+            model=HouseholdIn,
+            apply=apply,
+            max_items=self.batch_max,
+        )
 
     async def _insert_households(self, principal: Principal, rows: list[tuple[int, HouseholdIn]], tx: Tx) -> Outcome:
         outcome = Outcome()
@@ -117,6 +130,7 @@ class RegistryService:
         areas = await self.store.find_areas(codes, tx.session)
         for index, data in rows:
             try:
+                domain.check_registered_on(data.registered_on, business_day(tx.now))
                 building = domain.placement(
                     principal,
                     areas,
@@ -156,21 +170,33 @@ class RegistryService:
 
     # residents -----------------------------------------------------------
     async def register_resident(self, *, ctx: Context, data: ResidentIn) -> Resident:
-        rid = await apply_one(data, partial(self._register_residents, ctx))
-        return await self._resident(rid)
+        ctx.principal.require(Action.REGISTRY_WRITE)
+        body = partial(self._register_resident, ctx.principal, data)
+        return await run_once(
+            self.uow, ctx=ctx, scope="residents.create", request=data, result_model=Resident, body=body
+        )
+
+    async def _register_resident(self, principal: Principal, data: ResidentIn, tx: Tx) -> Resident:
+        outcome = await self._insert_residents(principal, [(0, data)], tx)
+        resident = await self.store.find_resident(outcome.single(), tx.session)
+        assert resident is not None
+        return Resident.model_validate(resident)
 
     async def register_residents_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, ResidentIn, partial(self._register_residents, ctx), max_items=self.batch_max)
-
-    async def _register_residents(self, ctx: Context, rows: list[tuple[int, ResidentIn]]) -> Outcome:
         ctx.principal.require(Action.REGISTRY_WRITE)
-        hashes = {index: keyed_hash(r.national_id, self.pii_key) for index, r in rows}
-        work = partial(self._insert_residents, ctx.principal, rows, hashes)
-        return await self.uow.run(work, correlation_id=ctx.correlation_id)
+        apply = partial(self._insert_residents, ctx.principal)
+        return await apply_many_once(
+            self.uow,
+            ctx=ctx,
+            scope="residents.batch",
+            rows=rows,
+            model=ResidentIn,
+            apply=apply,
+            max_items=self.batch_max,
+        )
 
-    async def _insert_residents(
-        self, principal: Principal, rows: list[tuple[int, ResidentIn]], hashes: dict[int, str], tx: Tx
-    ) -> Outcome:
+    async def _insert_residents(self, principal: Principal, rows: list[tuple[int, ResidentIn]], tx: Tx) -> Outcome:
+        hashes = {index: keyed_hash(r.national_id, self.pii_key) for index, r in rows}
         outcome = Outcome()
         households = await self.store.find_households(sorted({r.household_id for _, r in rows}), tx.session)
         taken = await self.store.existing_id_hashes(list(hashes.values()), tx.session)
@@ -210,11 +236,6 @@ class RegistryService:
         return Resident.model_validate(
             ctx.principal.found(await self.store.find_resident(resident_id), "居民", field="resident_id")
         )
-
-    async def _resident(self, resident_id: str) -> Resident:
-        resident = await self.store.find_resident(resident_id)
-        assert resident is not None
-        return Resident.model_validate(resident)
 
     async def update_resident(self, *, ctx: Context, resident_id: str, data: ResidentUpdate) -> Resident:
         ctx.principal.require(Action.REGISTRY_WRITE)

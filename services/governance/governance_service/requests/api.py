@@ -17,7 +17,7 @@ from governance_service.requests.models import (
     ResolveIn,
 )
 from governance_service.requests.service import RequestService
-from relocation_shared.deps import AreaQuery, CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, IdempotentContext, from_state
 from relocation_shared.events.requests import RequestState
 
 router = APIRouter(prefix="/api/v1", tags=["民情实事(四单)"])
@@ -27,7 +27,7 @@ Service = Annotated[RequestService, from_state("community.requests")]
 
 
 @router.post("/requests", response_model=ResidentRequest, status_code=201, summary="群众点单")
-async def submit_request(body: RequestIn, ctx: CurrentContext, service: Service) -> ResidentRequest:
+async def submit_request(body: RequestIn, ctx: IdempotentContext, service: Service) -> ResidentRequest:
     return await service.submit(ctx=ctx, data=body)
 
 

@@ -47,7 +47,7 @@ class ResolveIn(Input):
 
 
 class RateIn(Input):
-    score: int = Field(ge=1, le=5, description="评分 1–5")
+    score: int = Field(strict=True, ge=1, le=5, description="评分 1–5")
     comment: FreeText | None = Field(None, max_length=300)
     party_org_id: str | None = Field(None, max_length=64, description="评单的党组织;默认该社区的党总支(党支部)")
 

@@ -30,7 +30,7 @@ from governance_service.requests.models import (
 from governance_service.requests.repository import RequestsStore
 from governance_service.requests.transitions import Command
 from governance_service.requests.values import Assignee
-from governance_service.staff.domain import Actor, StaffRole, staff_id_for
+from governance_service.staff.domain import Actor, StaffRole, actor_of, staff_id_for
 from governance_service.staff.repository import StaffStore
 from governance_service.staff.scope import as_actor, listed_area
 from relocation_shared.areas import Level
@@ -39,6 +39,7 @@ from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from relocation_shared.events.requests import REQUEST_STATE_LABELS, RequestState
+from relocation_shared.idempotency import responding, run_once
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx, UnitOfWork
 
@@ -65,8 +66,12 @@ class RequestService:
 
     # --- 群众点单 and reading ---------------------------------------------------------------
     async def submit(self, *, ctx: Context, data: RequestIn) -> ResidentRequest:
-        case = await as_actor(self.uow, ctx, Action.REQUEST_SUBMIT, partial(self._submit, data))
-        return ResidentRequest.from_case(case)
+        ctx.principal.require(Action.REQUEST_SUBMIT)
+        actor = actor_of(ctx.principal, Action.REQUEST_SUBMIT)
+        body = responding(partial(self._submit, data, ctx.principal, actor), ResidentRequest.from_case)
+        return await run_once(
+            self.uow, ctx=ctx, scope="requests.submit", request=data, result_model=ResidentRequest, body=body
+        )
 
     async def _submit(self, data: RequestIn, principal: Principal, actor: Actor, tx: Tx) -> RequestCase:
         building = await self.registry.get_area(data.building_code, tx.session)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from governance_service.staff.domain import StaffRole
 from governance_service.staff.models import Staff, StaffIn
 from governance_service.staff.service import StaffService
-from relocation_shared.deps import AreaQuery, CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, IdempotentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["网格力量"])
 
@@ -18,7 +18,7 @@ Service = Annotated[StaffService, from_state("community.staff")]
 
 
 @router.post("/staff", response_model=Staff, status_code=201, summary="分配网格员、楼栋长、社区干部")
-async def assign_staff(body: StaffIn, ctx: CurrentContext, service: Service) -> Staff:
+async def assign_staff(body: StaffIn, ctx: IdempotentContext, service: Service) -> Staff:
     return await service.assign(ctx=ctx, data=body)
 
 

@@ -18,6 +18,7 @@ from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.errors import InvalidInput, NotFound
 from relocation_shared.events.governance import StaffAssigned, StaffUnassigned
+from relocation_shared.idempotency import responding, run_once
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import mask_name
 
@@ -30,8 +31,9 @@ class StaffService:
     clock: Clock
 
     async def assign(self, *, ctx: Context, data: StaffIn) -> Staff:
-        member = await run_command(self.uow, ctx, Action.STAFF_WRITE, partial(self._assign, ctx, data))
-        return Staff.model_validate(member)
+        ctx.principal.require(Action.STAFF_WRITE)
+        body = responding(partial(self._assign, ctx, data), Staff.model_validate)
+        return await run_once(self.uow, ctx=ctx, scope="staff.assign", request=data, result_model=Staff, body=body)
 
     async def _assign(self, ctx: Context, data: StaffIn, tx: Tx) -> StaffMember:
         area = await self.registry.get_area(data.area_code, tx.session)

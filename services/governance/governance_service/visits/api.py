@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from governance_service.visits.models import Visit, VisitIn
 from governance_service.visits.service import VisitService
-from relocation_shared.deps import AreaQuery, CurrentContext, from_state
+from relocation_shared.deps import AreaQuery, CurrentContext, IdempotentContext, from_state
 
 router = APIRouter(prefix="/api/v1", tags=["上门服务"])
 
@@ -18,7 +18,7 @@ Service = Annotated[VisitService, from_state("community.visits")]
 
 
 @router.post("/visits", response_model=Visit, status_code=201, summary="登记上门服务")
-async def record_visit(body: VisitIn, ctx: CurrentContext, service: Service) -> Visit:
+async def record_visit(body: VisitIn, ctx: IdempotentContext, service: Service) -> Visit:
     return await service.record(ctx=ctx, data=body)
 
 

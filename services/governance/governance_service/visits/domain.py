@@ -1,5 +1,5 @@
-"""A door-to-door service (上门服务) to a household and its one rule: no visit in the future
-(by the Beijing business day). Pure, no I/O."""
+"""A door-to-door service (上门服务) to a household and its one rule: a plausible day, not in the
+future (by the Beijing business day) nor before 2015. Pure, no I/O."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from datetime import date, datetime
 
 from governance_service.staff.domain import Actor
 from relocation_shared.clock import business_day
-from relocation_shared.errors import InvalidInput
+from relocation_shared.dates import plausible_day
 from relocation_shared.events.community import VisitService
 
 
 def check_visited_on(visited_on: date, now: datetime) -> None:
-    if visited_on > business_day(now):
-        raise InvalidInput("上门服务日期不能晚于今天", field="visited_on")
+    plausible_day(visited_on, today=business_day(now), field="visited_on", what="上门服务日期")
 
 
 @dataclass(frozen=True)

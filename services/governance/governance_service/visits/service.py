@@ -17,6 +17,7 @@ from relocation_shared.auth import Action, Principal
 from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.events.community import VisitRecorded
+from relocation_shared.idempotency import responding, run_once
 from relocation_shared.ids import new_id
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import mask_name, scrub
@@ -34,10 +35,8 @@ class VisitService:
         actor = actor_of(ctx.principal, Action.VISIT_WRITE)
         now = self.clock()
         check_visited_on(data.visited_on, now)
-        visit = await self.uow.run(
-            partial(self._record, ctx.principal, actor, data, now), correlation_id=ctx.correlation_id
-        )
-        return Visit.of(visit)
+        body = responding(partial(self._record, ctx.principal, actor, data, now), Visit.of)
+        return await run_once(self.uow, ctx=ctx, scope="visits.create", request=data, result_model=Visit, body=body)
 
     async def _record(self, principal: Principal, actor: Actor, data: VisitIn, now: datetime, tx: Tx) -> VisitRecord:
         household = await household_in_scope(self.registry, principal, data.household_id, tx.session)

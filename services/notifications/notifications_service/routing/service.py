@@ -19,6 +19,7 @@ from notifications_service.routing.models import StaffEntry
 from notifications_service.routing.repository import DirectoryStore, Session
 from notifications_service.rules.domain import RuleCache
 from notifications_service.rules.repository import RulesStore
+from relocation_shared.areas import path_of_code
 from relocation_shared.auth import Action
 from relocation_shared.clock import Clock, system_clock
 from relocation_shared.context import Context
@@ -178,8 +179,14 @@ class RoutingService:
         return {c: self.names[c] for c in codes if self.names.get(c)}
 
     async def staff(self, *, ctx: Context, area: str, limit: int) -> list[StaffEntry]:
-        """The cadres receiving notifications in an area (those the reader may see)."""
+        """The cadres receiving notifications in an area (those the reader may see): an area
+        outside the reader's is refused (403 naming `area`), as the other services' lists are."""
         principal = ctx.principal
         principal.require(Action.READ)
+        try:
+            path = path_of_code(area)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="area") from exc
+        principal.require_area(path, field="area")
         docs = await self.directory.staff_in(area, limit=limit)
         return [repository.staff_from_doc(d) for d in docs if principal.covers(d.get("area_path", []))]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from notifications_service.rules.models import EventTypeInfo, Rule, RuleIn, RuleUpdate
 from notifications_service.rules.service import RulesService
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import CurrentContext, IdempotentContext, from_state
 
 Service = Annotated[RulesService, from_state("rules")]
 
@@ -26,7 +26,7 @@ async def list_rules(
 
 
 @router.post("/rules", response_model=Rule, status_code=201, summary="新建规则(市级)")
-async def create_rule(body: RuleIn, ctx: CurrentContext, service: Service) -> Rule:
+async def create_rule(body: RuleIn, ctx: IdempotentContext, service: Service) -> Rule:
     return await service.create_rule(ctx=ctx, data=body)
 
 

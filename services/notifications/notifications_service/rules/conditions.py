@@ -5,6 +5,7 @@ operator the field's type does not allow, is refused with the reason) and evalua
 
 from __future__ import annotations
 
+import math
 import types
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -75,8 +76,23 @@ def _typed(annotation: Any, value: Any, where: str) -> Any:
     return typed
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _storable(value: Any, where: str) -> None:
+    """A value MongoDB can store: integers in the signed 64-bit range, finite floats (in lists too)."""
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _storable(v, f"{where}.{i}")
+    elif isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidInput("条件的取值超出整数范围(-2^63 至 2^63-1)", field=where)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput("条件的取值应为有限的数", field=where)
+
+
 def compile_condition(model: type[EventPayload], c: ConditionIn, index: int) -> Condition:
     where = f"conditions.{index}"
+    _storable(c.value, f"{where}.value")
     if c.field == "area_path":
         if c.op is not Op.CONTAINS or not isinstance(c.value, str) or not c.value:
             raise InvalidInput("area_path 只能用 contains 和一个区域代码", field=f"{where}.op")

@@ -26,6 +26,7 @@ from relocation_shared.auth import ROLE_LABELS, Role
 from relocation_shared.errors import InvalidInput
 from relocation_shared.events import CATALOG, Envelope, EventPayload
 from relocation_shared.mongo import Doc
+from relocation_shared.pii import scrub
 from relocation_shared.topics import EMPLOYMENT, GOVERNANCE, PROJECTS
 
 ROUTED_TOPICS = (GOVERNANCE, EMPLOYMENT, PROJECTS)  # the topics the service consumes
@@ -150,7 +151,7 @@ def compile_rule(data: RuleIn, *, rule_id: str = "(new)", version: int = 1) -> C
         model=model,
         conditions=conditions,
         audience=audience,
-        title=data.title,
+        title=scrub(data.title),  # belt and braces: the title goes into inbox items and SMS as is
         template=data.template,
         fields=tuple(dict.fromkeys(names)),
         urgency=data.urgency,
@@ -169,11 +170,15 @@ def latest_model(event_type: str) -> type[EventPayload]:
 
 
 RULE_FIELDS = tuple(RuleIn.model_fields)
+TEXT_FIELDS = ("name", "title", "template")
 
 
 def rule_input(doc: Doc) -> RuleIn:
     """The officer's input of a stored rule (its other fields are the version's bookkeeping)."""
-    return RuleIn.model_validate({k: doc[k] for k in RULE_FIELDS if k in doc})
+    fields = {k: doc[k] for k in RULE_FIELDS if k in doc}
+    # a rule stored before texts were checked loads with its numbers masked, not refused
+    fields.update({k: scrub(fields[k]) for k in TEXT_FIELDS if isinstance(fields.get(k), str)})
+    return RuleIn.model_validate(fields)
 
 
 class RuleCache:

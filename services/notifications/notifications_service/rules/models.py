@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from relocation_shared.areas import Level
 from relocation_shared.batch import Input
+from relocation_shared.pii import FreeText
 
 
 class Urgency(StrEnum):
@@ -52,19 +53,19 @@ class AudienceIn(Input):
 
 
 class RuleIn(Input):
-    name: str = Field(min_length=1, max_length=60, description="规则名称")
+    name: FreeText = Field(min_length=1, max_length=60, description="规则名称")
     event_type: str = Field(min_length=1, max_length=100)
     conditions: list[ConditionIn] = Field(default_factory=list, max_length=10)
     audience: list[AudienceIn] = Field(min_length=1, max_length=10)
-    title: str = Field(min_length=1, max_length=40)
-    template: str = Field(min_length=1, max_length=500, description="正文模板,用 {字段} 引用事件字段")
+    title: FreeText = Field(min_length=1, max_length=40)
+    template: FreeText = Field(min_length=1, max_length=500, description="正文模板,用 {字段} 引用事件字段")
     urgency: Urgency = Urgency.NORMAL
-    ack_window_minutes: int | None = Field(None, ge=1, le=10080, description="紧急通知的确认时限(分钟)")
+    ack_window_minutes: int | None = Field(None, strict=True, ge=1, le=10080, description="紧急通知的确认时限(分钟)")
     enabled: bool = True
 
 
 class RuleUpdate(RuleIn):
-    expected_version: int | None = Field(None, ge=1, description="乐观锁:当前版本号")
+    expected_version: int | None = Field(None, strict=True, ge=1, description="乐观锁:当前版本号")
 
 
 class Rule(BaseModel):

@@ -16,6 +16,7 @@ from relocation_shared.clock import Clock, system_clock
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, Forbidden, NotFound
 from relocation_shared.events import CATALOG
+from relocation_shared.idempotency import run_once
 from relocation_shared.ids import new_id
 from relocation_shared.logging import get_logger
 from relocation_shared.mongo import Doc
@@ -57,12 +58,13 @@ class RulesService:
         compile_rule(data)
         rule_id, at = new_id(), self.clock()
 
-        async def work(tx: Tx) -> Doc:
-            return await self.store.create_rule(rule_id, data, by=ctx.principal.subject, at=at, session=tx.session)
+        async def work(tx: Tx) -> Rule:
+            doc = await self.store.create_rule(rule_id, data, by=ctx.principal.subject, at=at, session=tx.session)
+            return repository.from_doc(doc)
 
-        doc = await self.uow.run(work, correlation_id=ctx.correlation_id)
+        rule = await run_once(self.uow, ctx=ctx, scope="rules.create", request=data, result_model=Rule, body=work)
         await self.reload()
-        return repository.from_doc(doc)
+        return rule
 
     async def update_rule(self, *, ctx: Context, rule_id: str, data: RuleUpdate) -> Rule:
         require_rule_writer(ctx.principal)

@@ -10,7 +10,7 @@ from projects_service.jobs.models import JobLinkIn, LinkedJob
 from projects_service.jobs.service import JobsService
 from projects_service.projects.models import Project
 from relocation_shared.batch import BatchIn, BatchResult
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import CurrentContext, IdempotentContext, from_state
 
 Service = Annotated[JobsService, from_state("jobs_service")]
 
@@ -18,12 +18,12 @@ router = APIRouter(prefix="/api/v1", tags=["带动就业"])
 
 
 @router.post("/projects/{project_id}/jobs", response_model=LinkedJob, status_code=201, summary="关联就业记录")
-async def link_job(project_id: str, body: JobLinkIn, ctx: CurrentContext, service: Service) -> LinkedJob:
+async def link_job(project_id: str, body: JobLinkIn, ctx: IdempotentContext, service: Service) -> LinkedJob:
     return await service.link_job(ctx=ctx, project_id=project_id, data=body)
 
 
 @router.post("/jobs/batch", response_model=BatchResult, summary="批量关联就业记录")
-async def link_jobs_batch(body: BatchIn, ctx: CurrentContext, service: Service) -> BatchResult:
+async def link_jobs_batch(body: BatchIn, ctx: IdempotentContext, service: Service) -> BatchResult:
     return await service.link_jobs_batch(ctx=ctx, rows=body.items)
 
 

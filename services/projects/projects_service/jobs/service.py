@@ -24,7 +24,7 @@ from projects_service.projects.domain import LINKABLE_VALUES, community_of, visi
 from projects_service.projects.models import Project
 from projects_service.projects.repository import ProjectsStore
 from relocation_shared.auth import Action
-from relocation_shared.batch import BatchResult, Outcome, apply_many, apply_one
+from relocation_shared.batch import BatchResult, Outcome
 from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, DomainError
@@ -32,6 +32,7 @@ from relocation_shared.events import Envelope
 from relocation_shared.events.employment import EmploymentEnded, WorkerEmployed
 from relocation_shared.events.governance import HouseholdRegistered
 from relocation_shared.events.projects import JobLinked, JobUnlinked
+from relocation_shared.idempotency import apply_many_once, apply_one_once
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
 
@@ -79,17 +80,21 @@ class JobsService:
         self.batch_max = batch_max
 
     async def link_job(self, *, ctx: Context, project_id: str, data: JobLinkIn) -> LinkedJob:
+        ctx.principal.require(Action.PROJECTS_WRITE)
         row = JobLinkRow(project_id=project_id, spell_id=data.spell_id)
-        spell = await self.jobs.get_spell(await apply_one(row, partial(self._link_jobs, ctx)))
+        apply = partial(self._link_rows, ctx)
+        spell = await self.jobs.get_spell(
+            await apply_one_once(self.uow, ctx=ctx, scope="jobs.create", data=row, apply=apply)
+        )
         assert spell is not None
         return LinkedJob.from_doc(spell)
 
     async def link_jobs_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, JobLinkRow, partial(self._link_jobs, ctx), max_items=self.batch_max)
-
-    async def _link_jobs(self, ctx: Context, rows: list[tuple[int, JobLinkRow]]) -> Outcome:
         ctx.principal.require(Action.PROJECTS_WRITE)
-        return await self.uow.run(partial(self._link_rows, ctx, rows), correlation_id=ctx.correlation_id)
+        apply = partial(self._link_rows, ctx)
+        return await apply_many_once(
+            self.uow, ctx=ctx, scope="jobs.batch", rows=rows, model=JobLinkRow, apply=apply, max_items=self.batch_max
+        )
 
     async def _link_rows(self, ctx: Context, rows: list[tuple[int, JobLinkRow]], tx: Tx) -> Outcome:
         outcome = Outcome()

@@ -19,7 +19,7 @@ from projects_service.ledger.models import (
 from projects_service.ledger.reversal import ReversalService
 from projects_service.ledger.service import LedgerService
 from relocation_shared.batch import BatchIn, BatchResult
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import CurrentContext, IdempotentContext, from_state
 
 Service = Annotated[LedgerService, from_state("ledger_service")]
 Collective = Annotated[CollectiveService, from_state("collective_service")]
@@ -35,24 +35,24 @@ router = APIRouter(prefix="/api/v1", tags=[])
     tags=["资金"],
     summary="拨付资金",
 )
-async def disburse(project_id: str, body: DisbursementIn, ctx: CurrentContext, service: Service) -> LedgerEntry:
+async def disburse(project_id: str, body: DisbursementIn, ctx: IdempotentContext, service: Service) -> LedgerEntry:
     return await service.disburse(ctx=ctx, project_id=project_id, data=body)
 
 
 @router.post("/disbursements/batch", response_model=BatchResult, tags=["资金"], summary="批量拨付资金")
-async def disburse_batch(body: BatchIn, ctx: CurrentContext, service: Service) -> BatchResult:
+async def disburse_batch(body: BatchIn, ctx: IdempotentContext, service: Service) -> BatchResult:
     return await service.disburse_batch(ctx=ctx, rows=body.items)
 
 
 @router.post(
     "/projects/{project_id}/dividends", response_model=LedgerEntry, status_code=201, tags=["分红"], summary="项目分红"
 )
-async def pay_dividend(project_id: str, body: DividendIn, ctx: CurrentContext, service: Service) -> LedgerEntry:
+async def pay_dividend(project_id: str, body: DividendIn, ctx: IdempotentContext, service: Service) -> LedgerEntry:
     return await service.pay_dividend(ctx=ctx, project_id=project_id, data=body)
 
 
 @router.post("/dividends/batch", response_model=BatchResult, tags=["分红"], summary="批量分红")
-async def pay_dividends_batch(body: BatchIn, ctx: CurrentContext, service: Service) -> BatchResult:
+async def pay_dividends_batch(body: BatchIn, ctx: IdempotentContext, service: Service) -> BatchResult:
     return await service.pay_dividends_batch(ctx=ctx, rows=body.items)
 
 
@@ -64,7 +64,7 @@ async def pay_dividends_batch(body: BatchIn, ctx: CurrentContext, service: Servi
     summary="登记集体经济收入",
 )
 async def record_collective_income(
-    community_code: str, body: CollectiveIncomeIn, ctx: CurrentContext, service: Collective
+    community_code: str, body: CollectiveIncomeIn, ctx: IdempotentContext, service: Collective
 ) -> LedgerEntry:
     return await service.record_collective_income(ctx=ctx, community_code=community_code, data=body)
 
@@ -77,7 +77,7 @@ async def record_collective_income(
     summary="登记集体资产",
 )
 async def record_collective_asset(
-    community_code: str, body: CollectiveAssetIn, ctx: CurrentContext, service: Collective
+    community_code: str, body: CollectiveAssetIn, ctx: IdempotentContext, service: Collective
 ) -> LedgerEntry:
     return await service.record_collective_asset(ctx=ctx, community_code=community_code, data=body)
 
@@ -101,5 +101,5 @@ async def get_entry(entry_id: str, ctx: CurrentContext, service: Service) -> Led
 @router.post(
     "/ledger/{entry_id}/reversal", response_model=LedgerEntry, status_code=201, tags=["台账"], summary="冲正(红字更正)"
 )
-async def reverse(entry_id: str, body: ReversalIn, ctx: CurrentContext, service: Reversals) -> LedgerEntry:
+async def reverse(entry_id: str, body: ReversalIn, ctx: IdempotentContext, service: Reversals) -> LedgerEntry:
     return await service.reverse(ctx=ctx, entry_id=entry_id, data=body)

@@ -17,6 +17,7 @@ from relocation_shared.clock import business_today
 from relocation_shared.context import Context
 from relocation_shared.errors import InvalidInput
 from relocation_shared.events.projects import CollectiveAssetRecorded, CollectiveIncomeRecorded, PaymentKind
+from relocation_shared.idempotency import run_once
 from relocation_shared.ids import new_id
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx
@@ -82,7 +83,8 @@ class CollectiveService(LedgerUseCases):
         ctx.principal.require_area(path, field="community_code")
         not_future(record.on, record.on_field, "日期", today=business_today(self.clock))
         work = partial(self._record, ctx, record, path)
-        eid = await self.uow.run(work, correlation_id=ctx.correlation_id)
+        scope = f"{record.kind.value}.create"
+        eid = await run_once(self.uow, ctx=ctx, scope=scope, request=record, result_model=str, body=work)
         return await read_entry(self.ledger, ctx, eid)
 
     async def _record(self, ctx: Context, record: CollectiveRecord, path: list[str], tx: Tx) -> str:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from projects_service.money import yuan
 from projects_service.projects.domain import refuse_in_status, status_label
+from projects_service.rules import not_future
 from relocation_shared.errors import Conflict, InvalidInput, NotFound
 from relocation_shared.events.projects import PaymentKind, ProjectStatus, Recipient
 from relocation_shared.mongo import Doc
@@ -80,8 +81,7 @@ def check_reversible(original: Doc, already_reversed: bool, *, on: date, today: 
         raise Conflict("冲正记录不能再冲正", field="entry_id")
     if already_reversed:
         raise Conflict("该记录已冲正,不能重复冲正", field="entry_id", reversal_id=original["_id"] + REVERSAL_SUFFIX)
-    if on > today:
-        raise InvalidInput("冲正日期不能晚于今天", field="reversed_on")
+    not_future(on, "reversed_on", "冲正日期", today=today)
     if on < date.fromisoformat(original["occurred_on"]):
         raise InvalidInput("冲正日期早于原记录日期", field="reversed_on")
 

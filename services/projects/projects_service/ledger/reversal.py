@@ -26,13 +26,16 @@ from relocation_shared.clock import business_today
 from relocation_shared.context import Context
 from relocation_shared.errors import NotFound
 from relocation_shared.events.projects import PaymentKind, PaymentReversed, ProjectStatus, Recipient
+from relocation_shared.idempotency import run_once
 from relocation_shared.outbox import Tx
 
 
 class ReversalService(LedgerUseCases):
     async def reverse(self, *, ctx: Context, entry_id: str, data: ReversalIn) -> LedgerEntry:
         """Reverse a payment by a compensating entry (冲正); the original is never edited."""
-        rid = await self.uow.run(partial(self._reverse, ctx, entry_id, data), correlation_id=ctx.correlation_id)
+        work = partial(self._reverse, ctx, entry_id, data)
+        request = {"entry_id": entry_id, "body": data.model_dump(mode="json")}
+        rid = await run_once(self.uow, ctx=ctx, scope="reversals.create", request=request, result_model=str, body=work)
         return await read_entry(self.ledger, ctx, rid)
 
     async def _reverse(self, ctx: Context, entry_id: str, data: ReversalIn, tx: Tx) -> str:
@@ -64,7 +67,10 @@ class ReversalService(LedgerUseCases):
             cancelled = project["status"] == ProjectStatus.CANCELLED.value
             aid = allocation_id(original.project_id, original.source_id, original.year)
             await self.projects.give_back_allocation(aid, amount, released=cancelled, session=tx.session)
-            await self.sources.give_back_budget(budget_id(original.source_id, original.year), amount, tx.session)
+            bid = budget_id(original.source_id, original.year)
+            await self.sources.give_back_budget(bid, amount, tx.session)
+            if cancelled:  # released with the project's other undisbursed money: allocatable again
+                await self.sources.release_budgets({bid: amount}, tx.session)
         elif original.kind is PaymentKind.DIVIDEND:
             assert original.project_id
             await self.projects.add_dividends({original.project_id: -amount}, statuses=None, session=tx.session)

@@ -30,11 +30,12 @@ from projects_service.rules import area_path_of, clean_text, not_future
 from projects_service.sources.domain import budget_id
 from projects_service.sources.repository import SourcesStore
 from relocation_shared.auth import Action
-from relocation_shared.batch import BatchResult, Outcome, apply_many, apply_one
+from relocation_shared.batch import BatchResult, Outcome
 from relocation_shared.clock import Clock, business_today
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from relocation_shared.events.projects import DividendPaid, FundsDisbursed, PaymentKind, ProjectStatus, Recipient
+from relocation_shared.idempotency import apply_many_once, apply_one_once
 from relocation_shared.ids import new_id
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -126,16 +127,24 @@ class LedgerService(LedgerUseCases):
 
     # disbursements -----------------------------------------------------------------------------
     async def disburse(self, *, ctx: Context, project_id: str, data: DisbursementIn) -> LedgerEntry:
+        ctx.principal.require(Action.PROJECTS_WRITE)
         row = DisbursementRow(project_id=project_id, **data.model_dump())
-        eid = await apply_one(row, partial(self._disburse, ctx))
+        apply = partial(self._disburse_rows, ctx)
+        eid = await apply_one_once(self.uow, ctx=ctx, scope="disbursements.create", data=row, apply=apply)
         return await self.get_entry(ctx=ctx, entry_id=eid)
 
     async def disburse_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, DisbursementRow, partial(self._disburse, ctx), max_items=self.batch_max)
-
-    async def _disburse(self, ctx: Context, rows: list[tuple[int, DisbursementRow]]) -> Outcome:
         ctx.principal.require(Action.PROJECTS_WRITE)
-        return await self.uow.run(partial(self._disburse_rows, ctx, rows), correlation_id=ctx.correlation_id)
+        apply = partial(self._disburse_rows, ctx)
+        return await apply_many_once(
+            self.uow,
+            ctx=ctx,
+            scope="disbursements.batch",
+            rows=rows,
+            model=DisbursementRow,
+            apply=apply,
+            max_items=self.batch_max,
+        )
 
     async def _disburse_rows(self, ctx: Context, rows: list[tuple[int, DisbursementRow]], tx: Tx) -> Outcome:
         outcome = Outcome()
@@ -220,16 +229,24 @@ class LedgerService(LedgerUseCases):
 
     # dividends ---------------------------------------------------------------------------------
     async def pay_dividend(self, *, ctx: Context, project_id: str, data: DividendIn) -> LedgerEntry:
+        ctx.principal.require(Action.PROJECTS_WRITE)
         row = DividendRow(project_id=project_id, **data.model_dump())
-        eid = await apply_one(row, partial(self._pay_dividends, ctx))
+        apply = partial(self._dividend_rows, ctx)
+        eid = await apply_one_once(self.uow, ctx=ctx, scope="dividends.create", data=row, apply=apply)
         return await self.get_entry(ctx=ctx, entry_id=eid)
 
     async def pay_dividends_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, DividendRow, partial(self._pay_dividends, ctx), max_items=self.batch_max)
-
-    async def _pay_dividends(self, ctx: Context, rows: list[tuple[int, DividendRow]]) -> Outcome:
         ctx.principal.require(Action.PROJECTS_WRITE)
-        return await self.uow.run(partial(self._dividend_rows, ctx, rows), correlation_id=ctx.correlation_id)
+        apply = partial(self._dividend_rows, ctx)
+        return await apply_many_once(
+            self.uow,
+            ctx=ctx,
+            scope="dividends.batch",
+            rows=rows,
+            model=DividendRow,
+            apply=apply,
+            max_items=self.batch_max,
+        )
 
     async def _dividend_rows(self, ctx: Context, rows: list[tuple[int, DividendRow]], tx: Tx) -> Outcome:
         outcome = Outcome()

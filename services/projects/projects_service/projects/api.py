@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from projects_service.projects.models import AllocationIn, DemonstrationIn, Project, ProjectIn, StatusIn
 from projects_service.projects.service import ProjectsService
 from relocation_shared.batch import BatchIn, BatchResult
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import CurrentContext, IdempotentContext, from_state
 
 Service = Annotated[ProjectsService, from_state("projects_service")]
 
@@ -18,12 +18,12 @@ router = APIRouter(prefix="/api/v1", tags=[])
 
 
 @router.post("/projects", response_model=Project, status_code=201, tags=["项目"], summary="批复项目")
-async def approve(body: ProjectIn, ctx: CurrentContext, service: Service) -> Project:
+async def approve(body: ProjectIn, ctx: IdempotentContext, service: Service) -> Project:
     return await service.approve(ctx=ctx, data=body)
 
 
 @router.post("/projects/batch", response_model=BatchResult, tags=["项目"], summary="批量批复项目")
-async def approve_batch(body: BatchIn, ctx: CurrentContext, service: Service) -> BatchResult:
+async def approve_batch(body: BatchIn, ctx: IdempotentContext, service: Service) -> BatchResult:
     return await service.approve_batch(ctx=ctx, rows=body.items)
 
 

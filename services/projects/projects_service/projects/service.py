@@ -27,6 +27,7 @@ from projects_service.projects.domain import (
 from projects_service.projects.models import AllocationIn, DemonstrationIn, Project, ProjectIn, StatusIn, StatusRow
 from projects_service.projects.repository import ProjectsStore, StatusMove
 from projects_service.rules import clean_text
+from projects_service.sources.domain import budget_id, budget_releases, reserve_budgets, unallocated
 from projects_service.sources.repository import SourcesStore
 from relocation_shared.auth import Action
 from relocation_shared.batch import BatchResult, Outcome, apply_many, apply_one
@@ -42,6 +43,7 @@ from relocation_shared.events.projects import (
     SourceAmount,
     SourceKind,
 )
+from relocation_shared.idempotency import apply_many_once, apply_one_once
 from relocation_shared.ids import new_id
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -63,19 +65,26 @@ class ProjectsService:
 
     # approval ----------------------------------------------------------------------------------
     async def approve(self, *, ctx: Context, data: ProjectIn) -> Project:
-        pid = await apply_one(data, partial(self._approve, ctx))
+        ctx.principal.require(Action.PROJECTS_WRITE)
+        apply = partial(self._approve_rows, ctx)
+        pid = await apply_one_once(self.uow, ctx=ctx, scope="projects.create", data=data, apply=apply)
         return await self.get_project(ctx=ctx, project_id=pid)
 
     async def approve_batch(self, *, ctx: Context, rows: list[dict[str, Any]]) -> BatchResult:
-        return await apply_many(rows, ProjectIn, partial(self._approve, ctx), max_items=self.batch_max)
-
-    async def _approve(self, ctx: Context, rows: list[tuple[int, ProjectIn]]) -> Outcome:
         ctx.principal.require(Action.PROJECTS_WRITE)
-        return await self.uow.run(partial(self._approve_rows, ctx, rows), correlation_id=ctx.correlation_id)
+        apply = partial(self._approve_rows, ctx)
+        return await apply_many_once(
+            self.uow, ctx=ctx, scope="projects.batch", rows=rows, model=ProjectIn, apply=apply, max_items=self.batch_max
+        )
 
     async def _approve_rows(self, ctx: Context, rows: list[tuple[int, ProjectIn]], tx: Tx) -> Outcome:
         outcome = Outcome()
         sources = await self.sources.get_sources({a.source_id for _, r in rows for a in r.allocations}, tx.session)
+        budgets = await self.sources.get_budgets(
+            {budget_id(a.source_id, a.year) for _, r in rows for a in r.allocations}, tx.session
+        )
+        left = {bid: unallocated(b) for bid, b in budgets.items()}
+        reserved: dict[str, int] = defaultdict(int)
         projects: list[NewProject] = []
         allocations: list[NewAllocation] = []
         for index, data in rows:
@@ -90,6 +99,12 @@ class ProjectsService:
                     sources=sources,
                     today=business_today(self.clock),
                 )
+                wanted = [
+                    (budget_id(a.source_id, a.year), a.year, a.amount_fen, f"allocations.{i}.amount_fen")
+                    for i, a in enumerate(data.allocations)
+                ]
+                for bid, amount in reserve_budgets(left, wanted).items():
+                    reserved[bid] += amount
             except DomainError as err:
                 outcome.reject(index, err)
                 continue
@@ -97,6 +112,8 @@ class ProjectsService:
             projects.append(project)
             allocations += [NewAllocation(project.id, a, path, data.kind, data.chain) for a in amounts]
             outcome.accept(index, project.id)
+        if not await self.sources.reserve_budgets(dict(reserved), tx.session):
+            raise Conflict("资金来源的预算已被他人安排,请刷新后重试", field="allocations")
         await self.projects.insert_projects(projects, tx.session)
         await self.projects.insert_allocations(allocations, tx.session)
         return outcome
@@ -163,6 +180,7 @@ class ProjectsService:
         source = await self.sources.get_source(data.source_id, tx.session)
         source = check_source_covers(source, ctx.principal, doc["area_path"], "source_id")
         kind = SourceKind(source["kind"])
+        await self._reserve(tx, data)
         amount = SourceAmount(source_id=data.source_id, source_kind=kind, year=data.year, amount_fen=data.amount_fen)
         aid = allocation_id(project_id, data.source_id, data.year)
         if aid in await self.projects.get_allocations([aid], tx.session):
@@ -191,6 +209,17 @@ class ProjectsService:
             area_path=doc["area_path"],
             aggregate_id=project_id,
         )
+
+    async def _reserve(self, tx: Tx, data: AllocationIn) -> None:
+        """Funding added may not exceed what the source's budget for the year has not allocated:
+        checked on what the transaction read, then taken by a conditional update, so that of two
+        concurrent allocations that together would exceed it one is refused."""
+        bid = budget_id(data.source_id, data.year)
+        budgets = await self.sources.get_budgets([bid], tx.session)
+        left = {k: unallocated(b) for k, b in budgets.items()}
+        reserves = reserve_budgets(left, [(bid, data.year, data.amount_fen, "amount_fen")])
+        if not await self.sources.reserve_budgets(reserves, tx.session):
+            raise Conflict("资金来源的预算已被他人安排,请刷新后重试", field="amount_fen")
 
     # status ------------------------------------------------------------------------------------
     async def change_status(self, *, ctx: Context, project_id: str, data: StatusIn) -> Project:
@@ -237,6 +266,7 @@ class ProjectsService:
             raise Conflict("项目状态已被他人修改,请刷新后重试", field="status")
         if not await self.projects.release_allocations(releases, tx.session):
             raise Conflict("项目资金已被他人修改,请刷新后重试", field="status")
+        await self.sources.release_budgets(budget_releases(allocations, releases), tx.session)
         return outcome
 
     @staticmethod

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 
 from projects_service.sources.models import BudgetSet, FundingSource, FundingSourceIn
 from projects_service.sources.service import SourcesService
-from relocation_shared.deps import CurrentContext, from_state
+from relocation_shared.deps import CurrentContext, IdempotentContext, from_state
 
 Service = Annotated[SourcesService, from_state("sources_service")]
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["资金来源"])
 
 
 @router.post("/funding-sources", response_model=FundingSource, status_code=201, summary="登记资金来源")
-async def register_source(body: FundingSourceIn, ctx: CurrentContext, service: Service) -> FundingSource:
+async def register_source(body: FundingSourceIn, ctx: IdempotentContext, service: Service) -> FundingSource:
     return await service.register_source(ctx=ctx, data=body)
 
 

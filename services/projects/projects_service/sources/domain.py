@@ -75,3 +75,44 @@ def check_budget_change(*, new_budget: int, disbursed: int) -> None:
             field="amount_fen",
             disbursed_fen=disbursed,
         )
+
+
+def unallocated(budget: Doc) -> int:
+    """What a budget still has for allocations (nothing for a budget stored before allocations
+    were counted: its `unallocated_fen` is to be set by a migration)."""
+    return int(budget.get("unallocated_fen", 0))
+
+
+def reserve_budgets(left: dict[str, int], wanted: list[tuple[str, int, int, str]]) -> dict[str, int]:
+    """Allocations of one project, each (budget id, year, amount, field), checked against what
+    each source's budget for that year has not yet allocated (`left`, lowered as earlier rows of
+    a batch reserve): all of them or none. Conflict (409) naming the field of the first one too
+    big. Returns the amounts by budget id."""
+    trial = dict(left)
+    for bid, year, amount, field in wanted:
+        if bid not in trial:
+            raise Conflict(f"该资金来源没有 {year} 年度预算,不能安排资金", field=field, unallocated_fen=0)
+        if amount > trial[bid]:
+            raise Conflict(
+                f"安排金额 {yuan(amount)} 元超过该资金来源 {year} 年度尚未安排的预算 {yuan(max(trial[bid], 0))} 元",
+                field=field,
+                unallocated_fen=max(trial[bid], 0),
+            )
+        trial[bid] -= amount
+    left.update(trial)
+    out: dict[str, int] = {}
+    for bid, _, amount, _ in wanted:
+        out[bid] = out.get(bid, 0) + amount
+    return out
+
+
+def budget_releases(allocations: dict[str, list[Doc]], releases: dict[str, int]) -> dict[str, int]:
+    """What cancelled projects' released allocations (`releases`, by allocation id) give back to
+    each budget, by budget id."""
+    out: dict[str, int] = {}
+    for docs in allocations.values():
+        for a in docs:
+            if a["_id"] in releases:
+                bid = budget_id(a["source_id"], a["year"])
+                out[bid] = out.get(bid, 0) + releases[a["_id"]]
+    return out

@@ -1,12 +1,12 @@
 """Storage of funding sources (`sources`) and their yearly budgets (`budgets`, one per source
-and year: budget, disbursed, remaining). Every write takes the unit of work's session."""
+and year: budget, disbursed, remaining; allocated and unallocated). Every write takes the unit of work's session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Protocol
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from projects_service.sources.domain import Budget, Source
@@ -35,6 +35,8 @@ def budget_to_doc(b: Budget) -> Doc:
         "budget_fen": b.amount_fen,
         "disbursed_fen": 0,
         "remaining_fen": b.amount_fen,
+        "allocated_fen": 0,  # given to projects (less what a cancellation released)
+        "unallocated_fen": b.amount_fen,  # what allocations may still take
         "area_path": b.area_path,
     }
 
@@ -50,6 +52,8 @@ class SourcesStore(Protocol):
     async def insert_budgets(self, budgets: list[Budget], session: Session) -> None: ...
     async def set_budget(self, budget_id: str, *, old_budget: int, new_budget: int, session: Session) -> bool: ...
     async def draw_budgets(self, draws: dict[str, int], session: Session) -> bool: ...
+    async def reserve_budgets(self, reserves: dict[str, int], session: Session) -> bool: ...
+    async def release_budgets(self, releases: dict[str, int], session: Session) -> None: ...
     async def give_back_budget(self, budget_id: str, amount: int, session: Session) -> None: ...
 
 
@@ -91,7 +95,7 @@ class MongoSourcesStore:
         delta = new_budget - old_budget
         result = await self.db.budgets.update_one(
             {"_id": budget_id, "budget_fen": old_budget, "remaining_fen": {"$gte": -delta}},
-            {"$set": {"budget_fen": new_budget}, "$inc": {"remaining_fen": delta}},
+            {"$set": {"budget_fen": new_budget}, "$inc": {"remaining_fen": delta, "unallocated_fen": delta}},
             session=session,
         )
         return result.modified_count == 1
@@ -101,3 +105,28 @@ class MongoSourcesStore:
 
     async def give_back_budget(self, budget_id: str, amount: int, session: Session) -> None:
         await give_back(self.db.budgets, budget_id, amount, released=False, session=session)
+
+    async def reserve_budgets(self, reserves: dict[str, int], session: Session) -> bool:
+        """Allocate from budgets: each only if enough is still unallocated (the conditional update
+        that makes two concurrent allocations unable to exceed a budget). True when all matched."""
+        if not reserves:
+            return True
+        ops = [
+            UpdateOne(
+                {"_id": key, "unallocated_fen": {"$gte": amount}},
+                {"$inc": {"unallocated_fen": -amount, "allocated_fen": amount}},
+            )
+            for key, amount in reserves.items()
+        ]
+        result = await self.db.budgets.bulk_write(ops, ordered=False, session=session)
+        return result.matched_count == len(ops)
+
+    async def release_budgets(self, releases: dict[str, int], session: Session) -> None:
+        """What a cancelled project gave back may be allocated again."""
+        ops = [
+            UpdateOne({"_id": key}, {"$inc": {"unallocated_fen": amount, "allocated_fen": -amount}})
+            for key, amount in releases.items()
+            if amount
+        ]
+        if ops:
+            await self.db.budgets.bulk_write(ops, ordered=False, session=session)

@@ -19,6 +19,7 @@ from relocation_shared.clock import Clock
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict, NotFound
 from relocation_shared.events.projects import FundingSourceRegistered, SourceBudgetSet, SourceKind
+from relocation_shared.idempotency import run_once
 from relocation_shared.ids import new_id
 from relocation_shared.mongo import Doc
 from relocation_shared.outbox import Tx, UnitOfWork
@@ -39,7 +40,9 @@ class SourcesService:
         async def work(tx: Tx) -> str:
             return await self._register(tx, ctx, data, path)
 
-        sid = await self.uow.run(work, correlation_id=ctx.correlation_id)
+        sid = await run_once(
+            self.uow, ctx=ctx, scope="funding-sources.create", request=data, result_model=str, body=work
+        )
         return await self.get_source(ctx=ctx, source_id=sid)
 
     async def _register(self, tx: Tx, ctx: Context, data: FundingSourceIn, path: list[str]) -> str:

@@ -18,6 +18,8 @@ from readmodel_service.views.models import (
     View,
     ZeroHousehold,
 )
+from relocation_shared.areas import Level
+from relocation_shared.errors import InvalidInput
 from relocation_shared.mongo import Doc
 
 Targets = dict[str, dict[str, float]]
@@ -118,6 +120,16 @@ def zero_household(h: Doc, *, now: datetime) -> ZeroHousehold:
         since=since.isoformat(),
         days_at_zero=(now - since).days,
     )
+
+
+UNLEDGERED_LEVELS = frozenset({Level.GRID.value, Level.BUILDING.value})
+
+
+def require_ledgered(doc: Doc, area: str) -> None:
+    """The daily ledger is kept down to the community: an as-of or trend question about a grid
+    or a building is refused (422 naming `area`) rather than answered with zeros."""
+    if doc.get("level") in UNLEDGERED_LEVELS or "-" in area:
+        raise InvalidInput("网格、楼栋暂不提供历史数据,请查询所在社区", field="area", level=doc.get("level"))
 
 
 def counters_of(days: list[Doc], area: str) -> dict[str, int]:

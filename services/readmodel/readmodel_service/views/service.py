@@ -17,6 +17,7 @@ from readmodel_service.views.domain import (
     area_ref,
     counters_of,
     feed_item,
+    require_ledgered,
     target_for,
     trend_points,
     view_from,
@@ -57,6 +58,7 @@ class ReadModelService:
 
     async def as_of(self, *, ctx: Context, area: str, on: date) -> View:
         store, doc = await self._open(ctx, area)
+        require_ledgered(doc, area)
         counters = counters_of(await store.daily(area, bucket_of(area), until=on), area)
         view = view_from({**doc, "counters": counters}, targets=self.targets, on=on)
         view.as_of = on
@@ -68,6 +70,7 @@ class ReadModelService:
         if ind is None:
             raise InvalidInput("未知指标", field="indicator")
         store, doc = await self._open(ctx, area)
+        require_ledgered(doc, area)
         return Trend(
             area=area_ref(doc),
             indicator=ind.key,

@@ -16,7 +16,7 @@ from projects_service.ledger.domain import Balance, OverDraw, benefit_delta, che
 from projects_service.ledger.models import DisbursementIn, DividendIn, ReversalIn
 from projects_service.money import Money, wan_yuan, yuan
 from projects_service.projects.models import ProjectIn, StatusIn
-from projects_service.sources.models import FundingSourceIn
+from projects_service.sources.models import BudgetSet, FundingSourceIn
 from projects_service.wiring import Services
 from relocation_shared.auth import Principal, Role
 from relocation_shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -174,18 +174,20 @@ async def test_the_year_budget_binds_across_projects(fakes: Any) -> None:
             name="第二个项目",
             kind="infrastructure",
             community_codes=[COMMUNITY, NEIGHBOUR],
-            allocations=[{"source_id": sid, "year": 2025, "amount_fen": 80 * WAN}],
+            allocations=[{"source_id": sid, "year": 2025, "amount_fen": 20 * WAN}],
             approved_on=date(2025, 2, 1),
         ),
     )
     assert project.area_path == ["520000", "520300", "520330", "520330101000"]  # both communities' town
+    # the budget cut after both allocations: the disbursements together are held to it
+    await service.sources.set_budget(ctx=ctx(CITY), source_id=sid, year=2025, data=BudgetSet(amount_fen=90 * WAN))
     await service.ledger.disburse(ctx=ctx(CITY), project_id=first, data=pay(sid, 80 * WAN))
     with pytest.raises(Conflict) as exc:
-        await service.ledger.disburse(ctx=ctx(CITY), project_id=project.id, data=pay(sid, 20 * WAN + 1))
+        await service.ledger.disburse(ctx=ctx(CITY), project_id=project.id, data=pay(sid, 10 * WAN + 1))
     assert "预算余额" in exc.value.message
-    await service.ledger.disburse(ctx=ctx(CITY), project_id=project.id, data=pay(sid, 20 * WAN))
+    await service.ledger.disburse(ctx=ctx(CITY), project_id=project.id, data=pay(sid, 10 * WAN))
     budget = (await service.sources.get_source(ctx=ctx(CITY), source_id=sid)).budgets[0]
-    assert budget.remaining.fen == 0 and budget.disbursed.fen == 100 * WAN
+    assert budget.remaining.fen == 0 and budget.disbursed.fen == 90 * WAN
 
 
 async def test_a_dividend_needs_an_operating_project_and_a_household_of_its_communities(fakes: Any) -> None:
