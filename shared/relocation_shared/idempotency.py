@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -51,14 +52,23 @@ Session = AsyncClientSession | None
 
 
 class IdempotencyStore(Protocol):
+    def fingerprint(self, request: Any) -> str: ...
+
     async def find(self, record_id: str, session: Session) -> Doc | None: ...
 
     async def insert(self, record: Doc, session: Session) -> None: ...
 
 
 class MongoIdempotencyStore:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+    """`key`: the secret the fingerprints are keyed with (the platform's PII hash key): a body
+    holds national ID numbers, whose few digits an unkeyed hash would give away to a guesser."""
+
+    def __init__(self, db: AsyncDatabase[Doc], *, key: bytes = b"") -> None:
         self.coll = db[IDEMPOTENCY]
+        self.key = key
+
+    def fingerprint(self, request: Any) -> str:
+        return fingerprint(request, key=self.key)
 
     async def find(self, record_id: str, session: Session) -> Doc | None:
         return await self.coll.find_one({"_id": record_id}, session=session)
@@ -78,14 +88,14 @@ async def ensure_idempotency_indexes(db: AsyncDatabase[Doc], *, retention: timed
         await db.command({"collMod": IDEMPOTENCY, "index": index})
 
 
-def fingerprint(request: Any) -> str:
-    """A hash of the request as the client sent it (models by their JSON, keys sorted)."""
+def fingerprint(request: Any, *, key: bytes) -> str:
+    """A keyed hash of the request as the client sent it (models by their JSON, keys sorted)."""
     if isinstance(request, BaseModel):
         request = request.model_dump(mode="json")
     elif dataclasses.is_dataclass(request) and not isinstance(request, type):
         request = dataclasses.asdict(request)
     text = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def record_id(*, subject: str, scope: str, key: str) -> str:
@@ -115,7 +125,7 @@ async def run_once(
     adapter: TypeAdapter[R] = TypeAdapter(result_model)
     store = store_of(uow)
     rid = record_id(subject=ctx.principal.subject, scope=scope, key=key)
-    digest = fingerprint(request)
+    digest = store.fingerprint(request)
 
     async def once(tx: Tx) -> R:
         seen = await store.find(rid, tx.session)

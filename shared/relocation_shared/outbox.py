@@ -17,7 +17,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge, Histogram
@@ -97,6 +97,8 @@ class UnitOfWork:
         self.producer = producer
         self.clock = clock
         self.committed = asyncio.Event()
+        # where `relocation_shared.idempotency.run_once` keeps its records (the Runtime sets a keyed store)
+        self.idempotency: Any = None
 
     async def run(self, fn: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
         async def attempt(session: AsyncClientSession) -> tuple[T, int]:

@@ -19,6 +19,7 @@ from relocation_shared.auth import TokenVerifier
 from relocation_shared.clock import Clock, system_clock
 from relocation_shared.consumer import EventConsumer, Handler
 from relocation_shared.events import CATALOG
+from relocation_shared.idempotency import MongoIdempotencyStore
 from relocation_shared.kafka import ensure_topics, kafka_ready, make_producer
 from relocation_shared.logging import configure_logging, get_logger
 from relocation_shared.mongo import Doc, make_client, ping
@@ -40,6 +41,7 @@ class Runtime:
             settings.kafka_bootstrap_servers, client_id=settings.service_name
         )
         self.uow = UnitOfWork(self.client, self.db, producer=settings.service_name, clock=clock)
+        self.uow.idempotency = MongoIdempotencyStore(self.db, key=settings.pii_hash_key.get_secret_value().encode())
         self.relay = OutboxRelay(
             db=self.db,
             producer=self.producer,

@@ -3,7 +3,9 @@ is rolled back with the other repositories when a transaction body fails."""
 
 from __future__ import annotations
 
-from relocation_shared.idempotency import IdempotencyStore, MongoIdempotencyStore, Session
+from typing import Any
+
+from relocation_shared.idempotency import IdempotencyStore, MongoIdempotencyStore, Session, fingerprint
 from relocation_shared.mongo import Doc
 from tests.fakes.collections import FakeCollections
 from tests.fakes.registry import Pair
@@ -12,6 +14,9 @@ from tests.fakes.uow import FakeUnitOfWork
 
 class FakeIdempotencyStore(FakeCollections):
     COLLECTIONS = ("idempotency",)
+
+    def fingerprint(self, request: Any) -> str:
+        return fingerprint(request, key=b"test-pii-key")
 
     async def find(self, record_id: str, session: Session) -> Doc | None:
         return self._get("idempotency", record_id)

@@ -22,6 +22,8 @@ from tests.fakes.idempotency import FakeIdempotencyStore, idempotent
 from tests.fakes.uow import FakeUnitOfWork
 from tests.unit.governance.registry.world import XISHUI, World, bare_world, household_in
 
+PII_KEY = b"test-pii-key"  # the fake store's (tests/fakes/idempotency.py)
+
 KEY = "batch-2026-03-02:0001"
 
 
@@ -79,7 +81,7 @@ async def test_a_repeat_with_the_key_gets_the_first_answer_and_the_body_runs_onc
     assert body.runs == 1 and again == first == Made(id="m-1", n=1)
     (record,) = store.records
     assert record["_id"] == record_id(subject=XISHUI.subject, scope="things.create", key=KEY)
-    assert record["fingerprint"] == fingerprint({"a": 1}) and record["at"] == NOW
+    assert record["fingerprint"] == fingerprint({"a": 1}, key=PII_KEY) and record["at"] == NOW
     assert Made.model_validate_json(record["result"]) == first
 
 
@@ -155,7 +157,7 @@ async def test_a_twin_that_loses_the_race_answers_with_the_winner_s_result(uow: 
     winner = Made(id="winner", n=0)
     twin = {
         "_id": record_id(subject=XISHUI.subject, scope="things.create", key=KEY),
-        "fingerprint": fingerprint({"a": 1}),
+        "fingerprint": fingerprint({"a": 1}, key=PII_KEY),
         "result": winner.model_dump_json(),
         "at": NOW,
     }
@@ -187,9 +189,11 @@ async def test_a_batch_answer_is_stored_whole_with_its_unparsable_rows(
 
 
 def test_the_fingerprint_ignores_key_order_and_tells_values_apart() -> None:
-    assert fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
-    assert fingerprint({"a": 1}) != fingerprint({"a": "1"})
-    assert fingerprint(Made(id="x", n=1)) == fingerprint({"n": 1, "id": "x"})
+    assert fingerprint({"a": 1, "b": [1, 2]}, key=PII_KEY) == fingerprint({"b": [1, 2], "a": 1}, key=PII_KEY)
+    assert fingerprint({"a": 1}, key=PII_KEY) != fingerprint({"a": "1"}, key=PII_KEY)
+    # keyed: without the platform's secret, a guessed body (an ID number's few digits) cannot be checked
+    assert fingerprint({"a": 1}, key=PII_KEY) != fingerprint({"a": 1}, key=b"another-key")
+    assert fingerprint(Made(id="x", n=1), key=PII_KEY) == fingerprint({"n": 1, "id": "x"}, key=PII_KEY)
 
 
 # --- through the registry's use cases ----------------------------------------------------------------
