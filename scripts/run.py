@@ -12,7 +12,9 @@
    least a tenth of the seed's 635), with a progress bar per stage, and waits until the read
    model has folded it all;
 4. prints the monitoring page's and the API docs' addresses, one token per demo role and the
-   figures the platform should now show; then serves until Ctrl-C (or SIGTERM), which stops the
+   figures the platform should now show; then serves until Ctrl-C (or SIGTERM), restarting a
+   service that exits with backoff (procs.Supervisor: 1 s, 2 s, 4 s …; it gives up, and run
+   stops, after 5 restarts of one service within 60 s). Ctrl-C stops the
    services and the stack and deletes the stack's data (Kafka's and the database's) unless
    --keep-data. Logs are kept.
 
@@ -522,14 +524,12 @@ def _delete_stack_data(stack_dir: Path) -> None:
     print(f"[run] 已删除 {stack_dir} 中的数据(保留日志)", file=sys.stderr)
 
 
-def _watch(services: list[procs.ServiceProcess]) -> int:
-    """Block until Ctrl-C/SIGTERM (KeyboardInterrupt) or until a service exits (returns 1)."""
-    while True:
-        for s in services:
-            if s.process.poll() is not None:
-                print(f"[run] {s.name}-service 退出(状态 {s.process.returncode}),见 {s.log}", file=sys.stderr)
-                return 1
+def _watch(supervisor: procs.Supervisor) -> int:
+    """Block until Ctrl-C/SIGTERM (KeyboardInterrupt); a service that exits is restarted with
+    backoff, and run stops (returns 1) only when one was given up on (too many restarts)."""
+    while supervisor.check():
         time.sleep(1)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -549,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     stack_dir: Path = args.stack_dir.resolve()
     services: list[procs.ServiceProcess] = []
+    envs: dict[str, dict[str, str]] = {}
     stack_ours = False
     status = 0
     try:
@@ -568,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
                 "PII_HASH_KEY": PII_HASH_KEY,
                 "MONGODB_DATABASE": DATABASES[name],
             }
+            envs[name] = service_env
             services.append(procs.start_service(name, service_env, log_dir=stack_dir / "logs", port=port))
             print(f"[run] {name}-service 启动中 (pid {services[-1].pid}),日志 {services[-1].log}", file=sys.stderr)
         for s in services:
@@ -605,7 +607,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.exit_after_load:
             return status
         print("\n按 Ctrl-C 停止。", flush=True)
-        status = _watch(services) or status
+        supervisor = procs.Supervisor(
+            services,
+            lambda name: procs.start_service(name, envs[name], log_dir=stack_dir / "logs", port=SERVICES[name]),
+        )
+        try:
+            status = _watch(supervisor) or status
+        finally:
+            services[:] = supervisor.services  # the restarted processes are the ones to stop
     except KeyboardInterrupt:
         print("\n[run] 正在停止…", file=sys.stderr)
     except (stack.StackError, LoadError, RuntimeError, httpx.HTTPError) as exc:

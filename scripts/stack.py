@@ -513,6 +513,23 @@ def _mongo_marker(layout: Layout) -> str:
     return f"--storage-path {layout.mongo_data} "
 
 
+# How long an open transaction may sit idle before the server aborts it and releases its locks.
+# SecantusDB's default is 60 s, like MongoDB's transactionLifetimeLimitSeconds, and its daemon
+# takes no setting for it (not in the toml, not on the command line, not by setParameter: only
+# the SecantusDBServer constructor has `transaction_lifetime_seconds`), so the daemon's own
+# `secantus.cli.main` is run with the server class bound to this value. A service killed with a
+# transaction open then blocks the document it wrote for 5 s instead of a minute; production
+# MongoDB gets 10 s (its limit counts from the start, SecantusDB's from the last statement:
+# deploy/k8s/configmap.yaml, docker-compose.yml).
+TRANSACTION_LIFETIME_SECONDS = 5
+SECANTUS_LAUNCHER = (
+    "import functools, sys; import secantus.cli as cli; "
+    "cli.SecantusDBServer = functools.partial("
+    f"cli.SecantusDBServer, transaction_lifetime_seconds={TRANSACTION_LIFETIME_SECONDS}); "
+    "sys.exit(cli.main())"
+)
+
+
 def _start_mongo(layout: Layout, mongo_port: int, timeout: float) -> None:
     marker = _mongo_marker(layout)
     if _running_pid(layout.mongo_pid, marker) is not None:
@@ -528,8 +545,8 @@ def _start_mongo(layout: Layout, mongo_port: int, timeout: float) -> None:
             layout.mongo_config.write_text("# Written by scripts/stack.py: all settings are on the command line.\n")
         cmd = [
             sys.executable,
-            "-m",
-            "secantus",
+            "-c",
+            SECANTUS_LAUNCHER,
             "--config",
             str(layout.mongo_config),
             "--host",

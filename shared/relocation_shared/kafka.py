@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
 
 from relocation_shared.logging import get_logger
 
@@ -44,10 +47,19 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int, r
         await admin.close()
 
 
-async def kafka_ready(producer: AIOKafkaProducer, topic: str) -> bool:
-    """A metadata round trip to the broker for one of our topics."""
-    parts = await producer.partitions_for(topic)
-    return bool(parts)
+async def broker_reachable(bootstrap: str, *, within: float = 2.0) -> None:
+    """A metadata request to the bootstrap servers on a connection of its own, so that a broker
+    that went away fails the probe (the producer's cached metadata would stay green); raises
+    when no broker answered within `within` seconds."""
+    client = AIOKafkaClient(
+        bootstrap_servers=bootstrap,
+        client_id="readiness",
+        request_timeout_ms=int(within * 1000),
+    )
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout=within)
+    finally:
+        await client.close()
 
 
 async def partitions_of(bootstrap: str, topics: list[str]) -> list[TopicPartition]:

@@ -15,6 +15,13 @@ T = TypeVar("T")
 Doc = dict[str, Any]
 
 
+# Transactions stay short: a commit may take at most this long on the server. What bounds a
+# transaction left open by a killed process is the server's lifetime limit
+# (`transactionLifetimeLimitSeconds`, 60 s by default in MongoDB; the platform runs with 10 s: see
+# deploy/k8s/configmap.yaml and docker-compose.yml), after which its locks are released.
+MAX_COMMIT_TIME_MS = 5_000
+
+
 def make_client(uri: str, *, app_name: str) -> AsyncMongoClient[Doc]:
     return AsyncMongoClient(uri, tz_aware=True, appname=app_name, uuidRepresentation="standard")
 
@@ -28,6 +35,7 @@ async def in_transaction(client: AsyncMongoClient[Doc], fn: Callable[[AsyncClien
             fn,
             read_concern=ReadConcern("snapshot"),
             write_concern=WriteConcern("majority"),
+            max_commit_time_ms=MAX_COMMIT_TIME_MS,
         )
 
 

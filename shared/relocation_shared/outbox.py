@@ -37,6 +37,7 @@ log = get_logger(__name__)
 
 OUTBOX = "outbox"
 LEASES = "outbox_lease"
+LEASE_RENEW_SECONDS = 1.0
 
 PUBLISHED = Counter("outbox_published_total", "Outbox entries published to Kafka", ["service", "type"])
 PENDING = Gauge("outbox_pending", "Outbox entries not yet published (last seen)", ["service"])
@@ -134,7 +135,7 @@ class OutboxRelay:
         wake: asyncio.Event | None = None,
         poll_seconds: float = 0.5,
         batch_size: int = 500,
-        lease_seconds: float = 10.0,
+        lease_seconds: float = 3.0,
         clock: Clock = system_clock,
     ) -> None:
         self.db = db
@@ -145,7 +146,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.clock = clock
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.owner = f"{self.host}:{self.pid}:{id(self):x}"
         self._task: asyncio.Task[None] | None = None
         self._lease_until: datetime | None = None
 
@@ -188,12 +191,17 @@ class OutboxRelay:
         return len(entries)
 
     async def acquire_lease(self) -> bool:
+        """Take or renew the lease. It is also taken at once from a holder on this host whose
+        process is gone (a service killed and restarted), instead of waiting for it to run out."""
         now = self.clock()
         until = now + timedelta(seconds=self.lease_seconds)
+        claims: list[Doc] = [{"owner": self.owner}, {"expires_at": {"$lt": now}}]
+        if (dead := await self._dead_holder()) is not None:
+            claims.append({"owner": dead})
         try:
             await self.db[LEASES].find_one_and_update(
-                {"_id": "relay", "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
-                {"$set": {"owner": self.owner, "expires_at": until}},
+                {"_id": "relay", "$or": claims},
+                {"$set": {"owner": self.owner, "host": self.host, "pid": self.pid, "expires_at": until}},
                 upsert=True,
             )
         except DuplicateKeyError:
@@ -201,6 +209,18 @@ class OutboxRelay:
             return False
         self._lease_until = until
         return True
+
+    async def _dead_holder(self) -> str | None:
+        """The owner of the lease if it is a process of this host that no longer runs."""
+        if self._lease_until is not None:
+            return None  # ours
+        held = await self.db[LEASES].find_one({"_id": "relay"})
+        if not held or held.get("host") != self.host or held.get("owner") == self.owner:
+            return None
+        pid = held.get("pid")
+        if not isinstance(pid, int) or pid == self.pid or _process_alive(pid):
+            return None
+        return str(held["owner"])
 
     async def release_lease(self) -> None:
         with contextlib.suppress(PyMongoError):
@@ -210,11 +230,12 @@ class OutboxRelay:
         backoff = 0.1
         while True:
             try:
+                # renewed about every second, so a lease of a few seconds survives a slow round
                 lease_ok = self._lease_until is not None and self._lease_until - self.clock() > timedelta(
-                    seconds=self.lease_seconds / 2
+                    seconds=max(self.lease_seconds - LEASE_RENEW_SECONDS, self.lease_seconds / 2)
                 )
                 if not lease_ok and not await self.acquire_lease():
-                    await asyncio.sleep(self.lease_seconds / 3)
+                    await asyncio.sleep(min(self.lease_seconds / 6, 0.5))
                     continue
                 self.wake.clear()
                 sent = await self.relay_once()
@@ -236,6 +257,16 @@ class OutboxRelay:
     async def stop(self) -> None:
         await cancel(self._task)
         await self.release_lease()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 __all__ = [

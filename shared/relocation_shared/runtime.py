@@ -5,6 +5,7 @@ lifespan; this keeps start-up and shut-down order the same everywhere."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -20,7 +21,7 @@ from relocation_shared.clock import Clock, system_clock
 from relocation_shared.consumer import EventConsumer, Handler
 from relocation_shared.events import CATALOG
 from relocation_shared.idempotency import MongoIdempotencyStore
-from relocation_shared.kafka import ensure_topics, kafka_ready, make_producer
+from relocation_shared.kafka import broker_reachable, ensure_topics, make_producer
 from relocation_shared.logging import configure_logging, get_logger
 from relocation_shared.mongo import Doc, make_client, ping
 from relocation_shared.outbox import OutboxRelay, UnitOfWork, ensure_outbox_indexes
@@ -52,6 +53,7 @@ class Runtime:
             clock=clock,
         )
         self.consumers: list[EventConsumer] = []
+        self._checks = self._make_checks()
 
     def consume(self, *, group_id: str, topics: list[str], handlers: dict[str, Handler]) -> EventConsumer:
         unknown = set(handlers) - set(CATALOG.types)
@@ -95,14 +97,45 @@ class Runtime:
         await self.client.close()
 
     def readiness(self) -> dict[str, ReadinessCheck]:
+        """Probes of the real dependencies, each answered from a ~1 s cache so that frequent
+        probes (several replicas, an orchestrator and a load balancer) do not hammer them."""
+        return self._checks
+
+    def _make_checks(self) -> dict[str, ReadinessCheck]:
+        timeout = READINESS_TIMEOUT_SECONDS
+
         async def mongo() -> None:
-            await asyncio.wait_for(ping(self.db), timeout=2)
+            await asyncio.wait_for(ping(self.db), timeout=timeout)
 
         async def kafka() -> None:
-            if not await asyncio.wait_for(kafka_ready(self.producer, DEAD_LETTER), timeout=2):
-                raise RuntimeError("no partitions")
+            await broker_reachable(self.settings.kafka_bootstrap_servers, within=timeout)
 
-        return {"mongodb": mongo, "kafka": kafka}
+        return {"mongodb": cached(mongo), "kafka": cached(kafka)}
+
+
+READINESS_TIMEOUT_SECONDS = 2.0
+READINESS_CACHE_SECONDS = 1.0
+
+
+def cached(check: ReadinessCheck, seconds: float = READINESS_CACHE_SECONDS) -> ReadinessCheck:
+    """`check`, run at most once per `seconds`: callers in between get its last outcome (or
+    exception); concurrent callers share one run."""
+    last: list[Any] = [None, None]  # monotonic time of the outcome, the exception or None
+    lock = asyncio.Lock()
+
+    async def run() -> None:
+        async with lock:
+            if last[0] is None or time.monotonic() - last[0] >= seconds:
+                try:
+                    await check()
+                    last[1] = None
+                except Exception as exc:
+                    last[1] = exc
+                last[0] = time.monotonic()
+        if last[1] is not None:
+            raise last[1]
+
+    return run
 
 
 def verifier_from(settings: ServiceSettings) -> TokenVerifier:

@@ -266,9 +266,17 @@ def health_router(checks: Callable[[], dict[str, ReadinessCheck]]) -> APIRouter:
             except Exception as exc:
                 ok = False
                 results[name] = f"unavailable: {type(exc).__name__}"
-        return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "checks": results}, status_code=200 if ok else 503
+        if ok:
+            return JSONResponse({"status": "ok", "checks": results})
+        failed = [name for name, result in results.items() if result != "ok"]
+        body = error_body(
+            "unavailable",
+            f"服务暂不可用:依赖 {'、'.join(failed)} 无法访问",
+            failed[0],
+            status="unavailable",
+            checks=results,
         )
+        return JSONResponse(body, status_code=503)
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:

@@ -227,6 +227,12 @@ def test_health_and_readiness(app: FastAPI, client: TestClient) -> None:
     app.state.checks["kafka"] = app.state.down
     r = client.get("/readyz")
     assert r.status_code == 503
-    assert r.json() == {"status": "unavailable", "checks": {"mongo": "ok", "kafka": "unavailable: ConnectionError"}}
+    assert r.json() == {
+        "error": "unavailable",
+        "message": "服务暂不可用:依赖 kafka 无法访问",
+        "field": "kafka",
+        "status": "unavailable",
+        "checks": {"mongo": "ok", "kafka": "unavailable: ConnectionError"},
+    }
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and "http_requests_total" in metrics.text
