@@ -1,18 +1,24 @@
-"""The consumer base: manual commits, a rebalance listener, per-event idempotency in the same
-transaction as the handler's effects, and a dead-letter topic for what cannot be processed.
+"""The consumer base: manual commits, a rebalance listener, idempotency in the same transaction
+as the handlers' effects, and a dead-letter topic for what cannot be processed.
+
+A fetched batch of one partition is applied in ONE transaction: its event ids are looked up in
+`processed_events` at once, the handlers of the fresh events run in partition order, the ids go
+in with one `insert_many` and the events the handlers recorded with the unit of work's outbox
+write; the offsets are committed after the transaction. A redelivered batch changes nothing.
 
 A message that cannot be parsed, is of an unknown type, or whose handler rejects it for good
-goes to the dead-letter topic with the reason and the consumer moves on: one bad message
-never stalls its partition. Infrastructure failures (database unreachable) are retried:
-skipping those would lose events.
+goes to the dead-letter topic with the reason and the consumer moves on: one bad message never
+stalls its partition nor fails its neighbours (`isolate` applies the others without it).
+Infrastructure failures (database unreachable) are retried: skipping those would lose events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -25,6 +31,7 @@ from pymongo.errors import ConnectionFailure, OperationFailure
 from relocation_shared.errors import DomainError
 from relocation_shared.events import CATALOG, Envelope, EventPayload, InvalidEvent
 from relocation_shared.logging import get_logger
+from relocation_shared.mongo import find_in
 from relocation_shared.outbox import Tx, UnitOfWork
 from relocation_shared.pii import scrub
 from relocation_shared.tasks import cancel
@@ -45,6 +52,57 @@ PERMANENT = (InvalidEvent, DomainError, ValidationError, ValueError, KeyError, T
 MAX_ATTEMPTS = 5
 
 
+T = TypeVar("T")
+
+
+class Refused(Exception):
+    """A batch could not be applied: the handler of its item `index` refused it (`error`), or,
+    `index` None, the batch failed as a whole."""
+
+    def __init__(self, index: int | None, error: Exception) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+async def isolate(items: Sequence[T], apply: Callable[[list[T]], Awaitable[None]]) -> list[tuple[T, Exception]]:
+    """Apply `items` in order in as few calls of `apply` as it allows; return those refused,
+    with their errors, in their order.
+
+    `apply` applies a list all or nothing, or raises `Refused`. A refusal that names its item
+    drops that item and applies the others again together (those before it did not fail: they
+    are applied as they were); one that names none splits the list in halves, the first applied
+    before the second, down to the single item, which is then the one refused."""
+    refused: list[tuple[int, Exception]] = []
+    todo: list[list[int]] = [list(range(len(items)))]  # a stack: the last is applied next
+    while todo:
+        part = todo.pop()
+        if not part:
+            continue
+        try:
+            await apply([items[n] for n in part])
+        except Refused as exc:
+            if exc.index is not None:
+                refused.append((part[exc.index], exc.error))
+                todo.append(part[: exc.index] + part[exc.index + 1 :])
+            elif len(part) == 1:
+                refused.append((part[0], exc.error))
+            else:
+                half = len(part) // 2
+                todo += [part[half:], part[:half]]
+    return [(items[n], error) for n, error in sorted(refused, key=lambda r: r[0])]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A parsed record and the handler of its type."""
+
+    record: ConsumerRecord[bytes, bytes]
+    env: Envelope
+    payload: EventPayload
+    handler: Handler
+
+
 class _Listener(ConsumerRebalanceListener):
     def __init__(self, owner: EventConsumer) -> None:
         self.owner = owner
@@ -62,9 +120,10 @@ class _Listener(ConsumerRebalanceListener):
 class EventConsumer:
     """Consumes topics in a consumer group and hands each event to the handler for its type.
 
-    Each event is handled in its own unit of work together with an insert into
+    A partition's fetched batch is handled in one unit of work together with the inserts into
     `processed_events` keyed by event id, so a redelivered event changes nothing, and events
-    the handler records go out through the outbox of the same transaction."""
+    the handlers record go out through the outbox of the same transaction. Handlers run in
+    partition order and see the effects of the batch's earlier events."""
 
     def __init__(
         self,
@@ -134,61 +193,99 @@ class EventConsumer:
         while True:
             batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
             for tp, records in batches.items():
-                for record in records:
-                    await self.process(record)
-                    self._pending[tp] = record.offset + 1
+                await self.apply_records(records)
+                self._pending[tp] = records[-1].offset + 1
                 self.report_lag(tp, records[-1].offset)
             await self.commit_pending()
             if not batches:
                 self.caught_up.set()
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            env, payload = CATALOG.parse(record.value or b"")
-        except InvalidEvent as exc:
-            await self.dead_letter(record, exc.reason)
-            return
-        handler = self.handlers.get(env.type)
-        if handler is None:
-            return  # a well-formed event this service does not need
+        """One record on its own: a batch of one."""
+        await self.apply_records([record])
+
+    async def apply_records(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Records of one partition, in their order: those that do not parse are dead-lettered,
+        those of types without a handler passed over, the rest applied in one transaction (fewer
+        when one is refused: `isolate`). The refused go to the dead-letter topic."""
+        items: list[Item] = []
+        ids: set[str] = set()
+        for record in records:
+            try:
+                env, payload = CATALOG.parse(record.value or b"")
+            except InvalidEvent as exc:
+                await self.dead_letter(record, exc.reason)
+                continue
+            handler = self.handlers.get(env.type)
+            if handler is None:
+                continue  # a well-formed event this service does not need
+            if env.id in ids:  # twice in one fetch (a relay's resend): once is enough
+                DUPLICATES.labels(self.group_id).inc()
+                continue
+            ids.add(env.id)
+            items.append(Item(record, env, payload, handler))
+        for item, error in await isolate(items, self._apply):
+            await self.dead_letter(item.record, f"{type(error).__name__}: {error}", item.env)
+
+    async def _apply(self, items: list[Item]) -> None:
+        """`items` in one transaction, retried while the database is away and a few times on
+        other failures. Raises `Refused` when a handler refuses its event for good (or keeps
+        failing), naming it, or when the batch fails as a whole."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                await self._handle_once(handler, env, payload)
+                await self._apply_once(items)
                 return
-            except PERMANENT as exc:
-                await self.dead_letter(record, f"{type(exc).__name__}: {exc}", env)
-                return
+            except Refused as refused:
+                if isinstance(refused.error, PERMANENT) or attempt >= MAX_ATTEMPTS:
+                    raise
+                error: Exception = refused.error
             except (ConnectionFailure, OperationFailure) as exc:  # the database is away: wait for it
-                log.warning("event handling deferred", error=str(exc), event_id=env.id)
+                log.warning("event handling deferred", error=str(exc), events=len(items), event_id=items[0].env.id)
                 await asyncio.sleep(min(0.2 * attempt, 5.0))
-            except Exception as exc:
-                if attempt >= MAX_ATTEMPTS:
-                    await self.dead_letter(record, f"{type(exc).__name__}: {exc}", env)
-                    return
-                log.warning("event handling failed, retrying", error=str(exc), event_id=env.id)
-                await asyncio.sleep(0.2 * attempt)
+                continue
+            except Exception as exc:  # outside every handler: the batch as a whole
+                if isinstance(exc, PERMANENT) or attempt >= MAX_ATTEMPTS:
+                    raise Refused(None, exc) from exc
+                error = exc
+            log.warning("event handling failed, retrying", error=str(error), events=len(items))
+            await asyncio.sleep(0.2 * attempt)
 
-    async def _handle_once(self, handler: Handler, env: Envelope, payload: EventPayload) -> None:
-        async def work(tx: Tx) -> bool:
+    async def _apply_once(self, items: list[Item]) -> None:
+        async def work(tx: Tx) -> list[Item]:
             # Check, then insert: a failed write would abort the whole transaction. The insert
             # still guards the race: a concurrent twin makes this transaction fail and retry.
-            seen = await self.db[PROCESSED_EVENTS].find_one({"_id": env.id}, {"_id": 1}, session=tx.session)
-            if seen is not None:
-                return False
-            await handler(tx, env, payload)
-            await self.db[PROCESSED_EVENTS].insert_one(
-                {"_id": env.id, "type": env.type, "at": tx.now}, session=tx.session
-            )
-            return True
+            seen = {
+                d["_id"]
+                for d in await find_in(
+                    self.db[PROCESSED_EVENTS],
+                    "_id",
+                    [i.env.id for i in items],
+                    projection={"_id": 1},
+                    session=tx.session,
+                )
+            }
+            fresh = [(n, i) for n, i in enumerate(items) if i.env.id not in seen]
+            for n, item in fresh:
+                tx.correlation_id = item.env.correlation_id or item.env.id  # for the events it records
+                try:
+                    await item.handler(tx, item.env, item.payload)
+                except (ConnectionFailure, OperationFailure):
+                    raise  # the driver retries the transient ones; `_apply` waits for the rest
+                except Exception as exc:
+                    raise Refused(n, exc) from exc
+            if fresh:
+                docs = [{"_id": i.env.id, "type": i.env.type, "at": tx.now} for _, i in fresh]
+                await self.db[PROCESSED_EVENTS].insert_many(docs, session=tx.session)
+            return [i for _, i in fresh]
 
-        handled = await self.uow.run(work, correlation_id=env.correlation_id or env.id)
-        if handled:
-            PROCESSED.labels(self.group_id, env.type).inc()
-            log.debug("event handled", event_id=env.id, event_type=env.type)
-        else:
-            DUPLICATES.labels(self.group_id).inc()
+        handled = await self.uow.run(work)
+        for item in handled:
+            PROCESSED.labels(self.group_id, item.env.type).inc()
+        if len(handled) < len(items):
+            DUPLICATES.labels(self.group_id).inc(len(items) - len(handled))
+        log.debug("events handled", events=len(handled), duplicates=len(items) - len(handled))
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str, env: Envelope | None = None) -> None:
         value = record.value or b""

@@ -12,10 +12,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from relocation_shared.clock import system_clock
-from relocation_shared.consumer import EventConsumer
+from relocation_shared.consumer import PROCESSED_EVENTS, EventConsumer
+from relocation_shared.errors import NotFound
 from relocation_shared.events import CATALOG, Envelope
 from relocation_shared.events.governance import HouseholdRegistered
-from relocation_shared.kafka import make_producer
+from relocation_shared.kafka import ensure_topics, make_producer
 from relocation_shared.outbox import OUTBOX, OutboxRelay, Tx, UnitOfWork, ensure_outbox_indexes
 from relocation_shared.topics import DEAD_LETTER, GOVERNANCE
 from tests.integration.kafka_helpers import TopicTap, wait_for
@@ -279,3 +280,180 @@ async def test_only_one_relay_holds_the_lease(mongo_client, db, producer):
     assert await a.acquire_lease()  # renewing its own lease
     await a.release_lease()
     assert await b.acquire_lease()
+
+
+async def own_topic(bootstrap: str) -> str:
+    """A topic of one partition for one test: its offsets start at 0 and hold only its events."""
+    topic = f"it-consumer-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, [topic], partitions=1, replication=1)
+    return topic
+
+
+async def publish(bootstrap: str, topic: str, envs: list[Envelope]) -> None:
+    raw = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await raw.start()
+    try:
+        futures = [await raw.send(topic, value=e.to_bytes(), key=e.key) for e in envs]
+        await asyncio.gather(*futures)
+    finally:
+        await raw.stop()
+
+
+def households(n: int, correlation: str) -> list[Envelope]:
+    out = []
+    for i in range(n):
+        hid = uuid.uuid4().hex
+        out.append(
+            CATALOG.envelope(
+                household_event(hid),
+                producer="it",
+                area_path=PATH,
+                aggregate_id=hid,
+                correlation_id=f"{correlation}-{i}",
+                occurred_at=system_clock(),
+            )
+        )
+    return out
+
+
+class NeverCommits(EventConsumer):
+    """A consumer that dies before every offset commit: its transactions commit, Kafka never
+    learns of it, so the group's next consumer is given the same records again."""
+
+    async def commit_pending(self) -> None:
+        self._pending.clear()
+
+
+class CountingUnitOfWork(UnitOfWork):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.runs = 0
+
+    async def run(self, fn: Any, *, correlation_id: str | None = None) -> Any:
+        self.runs += 1
+        return await super().run(fn, correlation_id=correlation_id)
+
+
+async def test_consumer_killed_mid_batch_and_its_successor_apply_every_event_once(
+    mongo_client, db, producer, bootstrap
+):
+    uow = UnitOfWork(mongo_client, db, producer="it")
+    topic = await own_topic(bootstrap)
+    envs = households(30, uuid.uuid4().hex)
+    await publish(bootstrap, topic, envs)
+    victim, flaky = envs[15].id, envs[22].id
+    stuck = asyncio.Event()
+    failed_once: list[str] = []
+
+    async def count(tx: Tx, env: Envelope, payload: Any) -> None:
+        await db.counted.update_one({"_id": env.id}, {"$inc": {"n": 1}}, upsert=True, session=tx.session)
+        if env.id == flaky and not failed_once:
+            failed_once.append(env.id)
+            raise RuntimeError("a passing fault: the batch is tried again, never skipped")
+
+    async def count_then_hang(tx: Tx, env: Envelope, payload: Any) -> None:
+        await count(tx, env, payload)
+        if env.id == victim:
+            stuck.set()
+            await asyncio.Event().wait()  # killed here, with its batch's transaction open
+
+    group = f"it-{uuid.uuid4().hex[:8]}"
+
+    def consumer(cls: type[EventConsumer], handler: Any) -> EventConsumer:
+        return cls(
+            group_id=group,
+            topics=[topic],
+            bootstrap=bootstrap,
+            uow=uow,
+            handlers={"governance.household_registered": handler},
+            dlq_producer=producer,
+            max_records=10,
+        )
+
+    first = consumer(NeverCommits, count_then_hang)
+    await first.start()
+    try:
+        await asyncio.wait_for(stuck.wait(), timeout=30)
+        before = await db.counted.count_documents({})
+    finally:
+        await first.stop()  # cancelled mid-batch
+    # the batches before the victim's committed, the victim's did not
+    assert 0 < before <= 15
+    assert await db.counted.count_documents({}) == before
+    assert await db.counted.count_documents({"_id": victim}) == 0
+
+    # The successor in the same group is given everything again (no offset was committed).
+    second = consumer(EventConsumer, count)
+    await second.start()
+    try:
+
+        async def all_counted() -> bool:
+            return await db.counted.count_documents({}) == 30 and second.caught_up.is_set()
+
+        await wait_for(all_counted, timeout=30)
+    finally:
+        await second.stop()
+    docs = await db.counted.find().to_list(None)
+    assert sorted(d["_id"] for d in docs) == sorted(e.id for e in envs)
+    assert [d["n"] for d in docs] == [1] * 30
+    assert failed_once == [flaky]
+    assert await db[PROCESSED_EVENTS].count_documents({}) == 30
+
+
+async def test_a_poison_event_in_a_batch_is_dead_lettered_alone_and_its_neighbours_applied(
+    mongo_client, db, producer, bootstrap
+):
+    uow = CountingUnitOfWork(mongo_client, db, producer="it")
+    topic = await own_topic(bootstrap)
+    correlation = uuid.uuid4().hex
+    envs = households(21, correlation)
+    poison = envs[10]
+    await publish(bootstrap, topic, envs)
+    dlq_tap = await TopicTap(bootstrap, DEAD_LETTER).start()
+
+    async def handle(tx: Tx, env: Envelope, payload: Any) -> None:
+        await db.applied.update_one({"_id": correlation}, {"$push": {"ids": env.id}}, upsert=True, session=tx.session)
+        tx.record(household_event(env.aggregate_id), area_path=PATH, aggregate_id=env.aggregate_id)
+        if env.id == poison.id:
+            raise NotFound("该户不在就业台账中", field="household_id")
+
+    group = f"it-{uuid.uuid4().hex[:8]}"
+    consumer = EventConsumer(
+        group_id=group,
+        topics=[topic],
+        bootstrap=bootstrap,
+        uow=uow,
+        handlers={"governance.household_registered": handle},
+        dlq_producer=producer,
+    )
+    await consumer.start()
+    try:
+
+        async def done() -> bool:
+            return await db[PROCESSED_EVENTS].count_documents({}) == 20 and consumer.caught_up.is_set()
+
+        await wait_for(done, timeout=30)
+    finally:
+        await consumer.stop()
+
+    good = [e for e in envs if e.id != poison.id]
+    applied = await db.applied.find_one({"_id": correlation})
+    assert applied is not None and applied["ids"] == [e.id for e in good]  # in order, once each, not the poison
+    assert sorted(d["_id"] for d in await db[PROCESSED_EVENTS].find().to_list(None)) == sorted(e.id for e in good)
+    # what the handlers recorded went out with them, each under its source event's correlation
+    outbox = [json.loads(d["value"]) for d in await db[OUTBOX].find().to_list(None)]
+    assert sorted(o["correlation_id"] for o in outbox) == sorted(e.correlation_id for e in good)
+    assert uow.runs <= 3  # a batch (and its retry without the poison), not one transaction per event
+
+    def dead(rs: list[Any]) -> list[Any]:
+        return [r for r in rs if dict(r.headers)["dlq.group"] == group.encode()]
+
+    records = await dlq_tap.read(until=lambda rs: len(dead(rs)) >= 1, timeout=10, settle=0.5)
+    await dlq_tap.stop()
+    letters = dead(records)
+    assert len(letters) == 1
+    headers = dict(letters[0].headers)
+    assert headers["dlq.topic"] == topic.encode()
+    assert headers["dlq.offset"] == b"10"
+    assert headers["dlq.reason"].decode().startswith("NotFound")
+    assert json.loads(letters[0].value)["id"] == poison.id
