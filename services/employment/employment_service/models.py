@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from employment_service.domain import EmploymentSpell, HouseholdLedger
 from relocation_shared.batch import Input
@@ -19,7 +19,7 @@ class EmploymentIn(Input):
         description="out_of_province 省外务工 / in_province 省内县外 / local 县内就近就地 / "
         "assistance_workshop 帮扶车间 / public_welfare_post 公益性岗位 / self_employed 自主创业"
     )
-    organised_export: bool = Field(False, description="是否有组织劳务输出")
+    organised_export: StrictBool = Field(False, description="是否有组织劳务输出")
     employer: FreeText = Field(min_length=1, max_length=100)
     destination: FreeText | None = Field(None, max_length=60)
     monthly_wage: int = Field(strict=True, ge=0, le=200_000, description="月工资(元)")

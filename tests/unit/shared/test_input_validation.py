@@ -204,6 +204,30 @@ def test_every_integer_field_of_a_request_is_strict(model: type[BaseModel], fiel
     assert [e for e in exc.value.errors() if e["loc"] == (field,)], exc.value.errors()
 
 
+def _is_bool(annotation: Any) -> bool:
+    if annotation is bool:
+        return True
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return union and bool in typing.get_args(annotation)
+
+
+BOOL_FIELDS = [(m, f) for m in _request_models() for f, info in m.model_fields.items() if _is_bool(info.annotation)]
+
+
+def test_the_walk_finds_the_boolean_fields() -> None:
+    names = {f"{m.__name__}.{f}" for m, f in BOOL_FIELDS}
+    assert {"ResidentIn.labour_capacity", "EmploymentIn.organised_export", "RuleIn.enabled"} <= names
+
+
+@pytest.mark.parametrize(("model", "field"), BOOL_FIELDS, ids=[f"{m.__name__}.{f}" for m, f in BOOL_FIELDS])
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0.0], ids=["yes", "true-string", "one", "float"])
+def test_every_boolean_field_of_a_request_is_strict(model: type[BaseModel], field: str, value: object) -> None:
+    """是否有劳动能力 and the like take JSON true or false only: "yes" or 1 is refused, naming the field."""
+    with pytest.raises(ValidationError) as exc:
+        model.model_validate({field: value})
+    assert [e for e in exc.value.errors() if e["loc"] == (field,)], exc.value.errors()
+
+
 def _app() -> FastAPI:
     app = FastAPI()
     install(app, max_body_bytes=100_000)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from governance_service.registry.domain import HouseholdRecord
 from relocation_shared.areas import Level
@@ -68,7 +68,7 @@ class ResidentIn(Input):
     name: PersonName
     national_id: NationalIdNumber
     phone: MobileNumber | None = None
-    labour_capacity: bool = Field(description="是否有劳动能力")
+    labour_capacity: StrictBool = Field(description="是否有劳动能力")
 
     def __repr__(self) -> str:  # never show the ID or phone number
         return f"ResidentIn(household_id={self.household_id!r})"
@@ -77,7 +77,7 @@ class ResidentIn(Input):
 
 
 class ResidentUpdate(Input):
-    labour_capacity: bool
+    labour_capacity: StrictBool
 
 
 class MoveOut(Input):

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from relocation_shared.areas import Level
 from relocation_shared.batch import Input
@@ -61,7 +61,7 @@ class RuleIn(Input):
     template: FreeText = Field(min_length=1, max_length=500, description="正文模板,用 {字段} 引用事件字段")
     urgency: Urgency = Urgency.NORMAL
     ack_window_minutes: int | None = Field(None, strict=True, ge=1, le=10080, description="紧急通知的确认时限(分钟)")
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class RuleUpdate(RuleIn):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from projects_service.money import ID_FIELD, Money, PositiveFen, Year
 from projects_service.projects.domain import community_path, status_label
@@ -38,7 +38,7 @@ class ProjectIn(Input):
     )
     community_codes: list[str] = Field(min_length=1, max_length=50, description="服务的安置社区")
     allocations: list[AllocationIn] = Field(min_length=1, max_length=20, description="各资金来源的安排")
-    provincial_demonstration: bool = Field(False, description="省级示范点项目")
+    provincial_demonstration: StrictBool = Field(False, description="省级示范点项目")
     approved_on: date
     description: str | None = Field(None, max_length=500)
 
@@ -69,7 +69,7 @@ class StatusRow(StatusIn):
 
 
 class DemonstrationIn(Input):
-    provincial_demonstration: bool
+    provincial_demonstration: StrictBool
 
 
 class AllocationView(BaseModel):
