@@ -23,6 +23,7 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
@@ -31,7 +32,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from relocation_shared.batch import BatchResult, Outcome, parse_rows
+from relocation_shared.batch import BatchResult, Outcome, apply_one, parse_rows
 from relocation_shared.context import Context
 from relocation_shared.errors import Conflict
 from relocation_shared.logging import get_logger
@@ -171,6 +172,10 @@ def responding(body: Callable[[Tx], Awaitable[Any]], respond: Callable[[Any], R]
 ApplyRowsTx = Callable[[list[tuple[int, M]], Tx], Awaitable[Outcome]]
 
 
+async def _in(apply: ApplyRowsTx[M], tx: Tx, rows: list[tuple[int, M]]) -> Outcome:
+    return await apply(rows, tx)
+
+
 async def apply_many_once(
     uow: UnitOfWork,
     *,
@@ -183,7 +188,7 @@ async def apply_many_once(
 ) -> BatchResult:
     """`batch.apply_many` at most once per key: rows that do not parse are reported with the
     rest, the others applied in one transaction, the whole answer stored with the key."""
-    good, bad = parse_rows(rows, model, max_items=max_items)
+    good, bad = parse_rows(rows, model, max_items=max_items)  # before any transaction: a batch too large opens none
 
     async def body(tx: Tx) -> BatchResult:
         return (await apply(good, tx)).result(bad)
@@ -204,7 +209,7 @@ async def apply_one_once(
     the row's error raised (and nothing kept). The caller reads the record by that id."""
 
     async def body(tx: Tx) -> str:
-        return (await apply([(0, data)], tx)).single()
+        return await apply_one(data, partial(_in, apply, tx))
 
     request = data if request is None else request
     return await run_once(uow, ctx=ctx, scope=scope, request=request, result_model=str, body=body)
